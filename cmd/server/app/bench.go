@@ -1,0 +1,21 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/server"
+)
+
+// NewBench returns the server of the load-test contract: on "/", event
+// "echo" is acknowledged with its own arguments, and event "broadcast" is
+// emitted again, with the same arguments, to every socket of the namespace.
+func NewBench(logger *slog.Logger) *server.Server {
+	srv := server.New(&server.Options{Logger: logger})
+	nsp := srv.Of("/")
+	srv.OnConnection(func(s *server.Socket) {
+		s.On("echo", func(e *sio.Event) { _ = e.Ack(e.Args.AsAny()...) })
+		s.On("broadcast", func(e *sio.Event) { _ = nsp.Emit("broadcast", e.Args.AsAny()...) })
+	})
+	return srv
+}

@@ -1,0 +1,96 @@
+// Command server runs this project's Socket.IO server in one of three modes:
+//
+//	-mode demo         the demo chat: web/ (the Go client compiled to wasm) and the Socket.IO endpoint on one origin (default)
+//	-mode conformance  the configuration the official Engine.IO and Socket.IO protocol test suites expect
+//	-mode bench        the load-test contract's handlers
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gosio/socketio/cmd/server/app"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	mode := flag.String("mode", "demo", "demo, conformance or bench")
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	webDir := flag.String("web", "", "folder of the demo's web app (default: web/ of this module)")
+	verbose := flag.Bool("v", false, "debug logs")
+	flag.Parse()
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	var (
+		handler  http.Handler
+		shutdown func(context.Context) error
+	)
+	switch *mode {
+	case "conformance":
+		c := app.NewConformance(logger, nil)
+		handler, shutdown = c.Handler(), c.Shutdown
+	case "bench":
+		srv := app.NewBench(nil)
+		mux := http.NewServeMux()
+		mux.Handle("/socket.io/", srv)
+		handler, shutdown = mux, srv.Shutdown
+	case "demo":
+		d, err := app.NewDemo(logger, *webDir)
+		if err != nil {
+			return err
+		}
+		handler, shutdown = d.Handler(), d.Shutdown
+	default:
+		return fmt.Errorf("unknown -mode %q (demo, conformance or bench)", *mode)
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("listening", "mode", *mode, "url", "http://"+ln.Addr().String()+"/")
+	if *mode == "demo" {
+		fmt.Printf("Open http://%s/ in a browser.\n", ln.Addr())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Socket.IO first: it ends long-polls and closes WebSockets.
+	if err := shutdown(sctx); err != nil {
+		logger.Warn("socket.io shutdown", "err", err)
+	}
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package eio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Handshake is the JSON body of the open packet that starts a session.
+type Handshake struct {
+	// SID is the session ID, sent back by the client in every later request.
+	SID string
+	// Upgrades lists the transports the client may upgrade to ("websocket").
+	Upgrades []string
+	// PingInterval is the interval between two server pings, in milliseconds.
+	PingInterval int64
+	// PingTimeout is how long the server waits for a pong, in milliseconds.
+	PingTimeout int64
+	// MaxPayload is the maximum size of a long-polling payload the server
+	// accepts, in bytes; 0 means unspecified.
+	MaxPayload int64
+}
+
+// AppendJSON appends the compact JSON form of h to dst and returns the
+// extended buffer: the keys sid, upgrades, pingInterval, pingTimeout and
+// maxPayload, in that order, exactly as the official server writes them.
+// Upgrades is written as [] when empty. Strings are escaped like
+// JSON.stringify does; invalid UTF-8 is replaced by U+FFFD.
+func (h Handshake) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"sid":`...)
+	dst = appendJSONString(dst, h.SID)
+	dst = append(dst, `,"upgrades":[`...)
+	for i, u := range h.Upgrades {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, u)
+	}
+	dst = append(dst, `],"pingInterval":`...)
+	dst = strconv.AppendInt(dst, h.PingInterval, 10)
+	dst = append(dst, `,"pingTimeout":`...)
+	dst = strconv.AppendInt(dst, h.PingTimeout, 10)
+	dst = append(dst, `,"maxPayload":`...)
+	dst = strconv.AppendInt(dst, h.MaxPayload, 10)
+	return append(dst, '}')
+}
+
+// handshakeJSON mirrors the wire form of Handshake for decoding.
+type handshakeJSON struct {
+	SID          string   `json:"sid"`
+	Upgrades     []string `json:"upgrades"`
+	PingInterval int64    `json:"pingInterval"`
+	PingTimeout  int64    `json:"pingTimeout"`
+	MaxPayload   int64    `json:"maxPayload"`
+}
+
+// ParseHandshake parses the JSON data of an open packet. Unknown keys are
+// ignored. It fails with a *DecodeError wrapping ErrInvalidPacket when data is
+// not a JSON object of the expected shape, sid is empty, pingInterval or
+// pingTimeout is not positive, or maxPayload is negative. Upgrades is nil when
+// the list is empty.
+func ParseHandshake(data []byte) (Handshake, error) {
+	var j handshakeJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		off := 0
+		if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
+			off = int(se.Offset)
+		}
+		return Handshake{}, decodeErr(off, fmt.Errorf("%w: handshake: %w", ErrInvalidPacket, err))
+	}
+	var problem string
+	switch {
+	case j.SID == "":
+		problem = "missing sid"
+	case j.PingInterval <= 0:
+		problem = "pingInterval must be positive"
+	case j.PingTimeout <= 0:
+		problem = "pingTimeout must be positive"
+	case j.MaxPayload < 0:
+		problem = "maxPayload must not be negative"
+	}
+	if problem != "" {
+		return Handshake{}, decodeErr(0, fmt.Errorf("%w: handshake: %s", ErrInvalidPacket, problem))
+	}
+	h := Handshake{
+		SID:          j.SID,
+		PingInterval: j.PingInterval,
+		PingTimeout:  j.PingTimeout,
+		MaxPayload:   j.MaxPayload,
+	}
+	if len(j.Upgrades) > 0 {
+		h.Upgrades = j.Upgrades
+	}
+	return h, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string literal, escaping like
+// JavaScript's JSON.stringify: quote, backslash and control characters only.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\ufffd`...)
+				i++
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

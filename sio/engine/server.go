@@ -1,0 +1,323 @@
+// Package engine is an Engine.IO v4 server: HTTP long-polling, WebSocket,
+// the upgrade between them and heartbeats, as the official `engine.io`
+// package speaks them. It is the base of the Socket.IO server in package
+// server, and usable on its own: sessions that send and receive messages.
+//
+// A Server is an http.Handler; mount it where clients expect it (usually
+// "/engine.io/" or, under Socket.IO, "/socket.io/").
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/gosio/socketio/sio/eio"
+)
+
+// ErrServerClosed is returned by operations on a closed Server.
+var ErrServerClosed = errors.New("engine: server closed")
+
+// Server is an Engine.IO server. Create it with NewServer.
+type Server struct {
+	opts         Options
+	log          *slog.Logger
+	onConnection func(*Socket)
+
+	mu       sync.Mutex
+	sessions map[string]*Socket
+	closed   bool
+	drained  chan struct{}  // closed when shutting down and no session is left
+	wg       sync.WaitGroup // every goroutine the server starts
+
+	// ctx ends when the server closes; every session context derives from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// NewServer returns a server configured by opts (nil means all defaults).
+func NewServer(opts *Options) *Server {
+	o := opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		opts:     o,
+		log:      o.Logger,
+		sessions: make(map[string]*Socket),
+		ctx:      ctx,
+		cancel:   cancel,
+	}
+}
+
+// OnConnection sets the function called for every new session, before any
+// of its messages is delivered. It must be set before the server serves
+// requests. Set the socket's OnMessage and OnClose handlers from it.
+func (s *Server) OnConnection(fn func(*Socket)) { s.onConnection = fn }
+
+// Options returns the options in force, defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
+// ClientsCount returns the number of open sessions.
+func (s *Server) ClientsCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Socket returns the open session with id sid, or nil.
+func (s *Server) Socket(sid string) *Socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[sid]
+}
+
+// ServeHTTP handles the Engine.IO requests: handshakes, long-polling GETs
+// and POSTs, and WebSocket connections and upgrades.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if applyCORS(s.opts.CORS, w, r) {
+		return
+	}
+	q := r.URL.Query()
+	transport := q.Get("transport")
+	if !s.opts.allows(transport) {
+		s.abort(w, r, http.StatusBadRequest, eio.CodeUnknownTransport, "")
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !validHeaderValue(origin) {
+		s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		return
+	}
+	isWS := isWebSocketRequest(r)
+	if sid := q.Get("sid"); sid != "" {
+		sess := s.Socket(sid)
+		if sess == nil {
+			s.abort(w, r, http.StatusBadRequest, eio.CodeUnknownSID, "")
+			return
+		}
+		if transport == "websocket" {
+			if !isWS {
+				s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+				return
+			}
+			sess.serveUpgrade(w, r)
+			return
+		}
+		if sess.transportName() != "polling" {
+			s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			sess.servePoll(w, r)
+		case http.MethodPost:
+			sess.serveData(w, r)
+		default:
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		return
+	}
+	// A handshake.
+	if r.Method != http.MethodGet {
+		s.abort(w, r, http.StatusBadRequest, eio.CodeBadHandshakeMethod, "")
+		return
+	}
+	if transport == "websocket" && !isWS {
+		s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		return
+	}
+	if s.opts.AllowRequest != nil {
+		if err := s.opts.AllowRequest(r); err != nil {
+			s.abort(w, r, http.StatusForbidden, eio.CodeForbidden, err.Error())
+			return
+		}
+	}
+	if q.Get("EIO") != "4" {
+		s.abort(w, r, http.StatusBadRequest, eio.CodeUnsupportedProtocolVersion, "")
+		return
+	}
+	if s.isClosed() {
+		s.abort(w, r, http.StatusServiceUnavailable, eio.CodeBadRequest, "Server closed")
+		return
+	}
+	if transport == "websocket" {
+		s.handshakeWebSocket(w, r)
+		return
+	}
+	sess, err := s.newSession(r, "polling", nil)
+	if err != nil {
+		s.log.Debug("engine: handshake failed", "err", err)
+		s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		return
+	}
+	sess.servePoll(w, r)
+}
+
+// abort answers a refused request with the official error body.
+func (s *Server) abort(w http.ResponseWriter, r *http.Request, status int, code eio.ErrorCode, msg string) {
+	s.log.Debug("engine: request refused", "code", int(code), "url", r.URL.String(), "message", msg)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(code.AppendJSON(nil, msg))
+}
+
+// newSession registers a session, queues its open packet, starts its
+// heartbeat and calls the connection handler. It fails when the server is
+// closed, the id is taken, or the session was closed by the time the
+// handler returned.
+func (s *Server) newSession(r *http.Request, transport string, ws *wsConn) (*Socket, error) {
+	var id string
+	if s.opts.GenerateID != nil {
+		id = s.opts.GenerateID(r)
+	} else {
+		id = generateID()
+	}
+	sess := newSocket(s, id, r, transport, ws)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrServerClosed
+	}
+	if _, dup := s.sessions[id]; dup || id == "" {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("engine: session id %q unusable: %w", id, errDuplicateID)
+	}
+	s.sessions[id] = sess
+	s.mu.Unlock()
+
+	upgrades := []string{}
+	if transport == "polling" && !s.opts.DisallowUpgrades && s.opts.allows("websocket") {
+		upgrades = append(upgrades, "websocket")
+	}
+	hs := eio.Handshake{
+		SID:          id,
+		Upgrades:     upgrades,
+		PingInterval: s.opts.PingInterval.Milliseconds(),
+		PingTimeout:  s.opts.PingTimeout.Milliseconds(),
+		MaxPayload:   s.opts.MaxHTTPBufferSize,
+	}
+	open := append([]byte{'0'}, hs.AppendJSON(nil)...)
+	sess.mu.Lock()
+	overflow := sess.enqueueLocked(Frame{Data: open})
+	sess.mu.Unlock()
+	if overflow {
+		sess.closeWith(ReasonTransportError, ErrQueueFull, false)
+	}
+	sess.startHeartbeat()
+	s.log.Debug("engine: session opened", "sid", id, "transport", transport)
+	if s.onConnection != nil {
+		s.onConnection(sess)
+	}
+	if !sess.connected() {
+		return nil, ErrClosed
+	}
+	return sess, nil
+}
+
+var errDuplicateID = errors.New("duplicate or empty session id")
+
+// isClosed reports whether Close or Shutdown was called.
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Server) remove(sess *Socket) {
+	s.mu.Lock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+	}
+	if s.drained != nil && len(s.sessions) == 0 {
+		closeOnce(s.drained)
+	}
+	s.mu.Unlock()
+}
+
+// Close closes every session at once (reason "forced server close"; a
+// graceful close under way ends at once too) and refuses new ones. It
+// waits for the server's goroutines to end. It is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	list := make([]*Socket, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		list = append(list, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range list {
+		sess.closeWith(ReasonForcedServerClose, nil, false)
+	}
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// Shutdown closes every session gracefully: queued packets are flushed
+// (a pending long-poll is answered with them and a close packet; a
+// WebSocket is closed after them), then waits for the server's goroutines
+// until ctx ends, when it closes what is left at once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	if s.drained == nil {
+		s.drained = make(chan struct{})
+	}
+	drained := s.drained
+	list := make([]*Socket, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		list = append(list, sess)
+	}
+	if len(s.sessions) == 0 {
+		closeOnce(drained)
+	}
+	s.mu.Unlock()
+	for _, sess := range list {
+		sess.Close()
+	}
+	var err error
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.Close()
+	return err
+}
+
+// closeOnce closes ch unless it is closed already; the caller serialises calls.
+func closeOnce(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+// generateID returns 20 URL-safe characters from 15 random bytes, like
+// the official base64id.
+func generateID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+func isWebSocketRequest(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// validHeaderValue reports whether v has no control characters, as
+// upstream's checkInvalidHeaderChar.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

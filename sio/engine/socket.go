@@ -1,0 +1,461 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gosio/socketio/sio/eio"
+)
+
+// Reasons a session closes, the strings of the official server.
+const (
+	ReasonTransportClose    = "transport close"
+	ReasonTransportError    = "transport error"
+	ReasonPingTimeout       = "ping timeout"
+	ReasonForcedClose       = "forced close"
+	ReasonForcedServerClose = "forced server close"
+	ReasonParseError        = "parse error"
+)
+
+// Frame is one Engine.IO packet in its WebSocket form: for text, the packet
+// type digit followed by the data (a message is '4' then the text); for
+// binary, the raw bytes of a binary message. A queued frame is never
+// modified, so the same frame may be queued on many sockets.
+type Frame struct {
+	Data   []byte
+	Binary bool
+}
+
+// Request describes the HTTP request that opened a session.
+type Request struct {
+	Header     http.Header
+	Query      url.Values
+	URL        string
+	RemoteAddr string
+	Secure     bool
+	Host       string
+}
+
+const (
+	stateOpen = iota
+	stateClosing
+	stateClosed
+)
+
+// Socket is one Engine.IO session. Its methods are safe for concurrent use.
+type Socket struct {
+	srv *Server
+	id  string
+	req Request
+
+	ctx    context.Context // ends when the session closes
+	cancel context.CancelFunc
+
+	// recvMu serialises the delivery of received packets, whatever the
+	// transport they arrive on (a late POST and the new WebSocket).
+	recvMu sync.Mutex
+
+	mu        sync.Mutex
+	onMessage func(data []byte, binary bool)
+	onClose   func(reason string, err error)
+	onUpgrade func(transport string)
+
+	state       int
+	transport   string  // "polling" or "websocket"
+	queue       []Frame // waiting to be written
+	queuedBytes int
+	ws          *wsConn // set once the WebSocket transport is in use
+	writing     bool    // a WebSocket writer goroutine is running
+	// polling
+	pollWaiting bool          // a GET is pending
+	pollWake    chan struct{} // capacity 1: something to send, or closing
+	postActive  bool
+	// upgrade
+	upgrading bool // a WebSocket is probing
+	probed    bool // the probe was answered: a GET now gets a noop at once
+	upgraded  bool
+	// heartbeat: one timer, alternately waiting to ping and waiting for the pong
+	timer     *time.Timer
+	awaitPong bool
+	// connecting is true while the server's connection handler runs; a
+	// session closed meanwhile calls OnClose once the handler returns.
+	connecting    bool
+	closeDeferred bool
+	closeReason   string
+	closeErr      error
+}
+
+func newSocket(srv *Server, id string, r *http.Request, transport string, ws *wsConn) *Socket {
+	ctx, cancel := context.WithCancel(srv.ctx)
+	return &Socket{
+		srv: srv,
+		id:  id,
+		req: Request{
+			Header:     r.Header.Clone(),
+			Query:      r.URL.Query(),
+			URL:        r.URL.RequestURI(),
+			RemoteAddr: remoteIP(r.RemoteAddr),
+			Secure:     r.TLS != nil,
+			Host:       r.Host,
+		},
+		ctx:        ctx,
+		cancel:     cancel,
+		transport:  transport,
+		ws:         ws,
+		pollWake:   make(chan struct{}, 1),
+		connecting: true,
+	}
+}
+
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// ID returns the session id.
+func (s *Socket) ID() string { return s.id }
+
+// Request returns the handshake request.
+func (s *Socket) Request() *Request { return &s.req }
+
+// Context returns a context that ends when the session closes.
+func (s *Socket) Context() context.Context { return s.ctx }
+
+// Transport returns the name of the transport in use: "polling" or "websocket".
+func (s *Socket) Transport() string { return s.transportName() }
+
+func (s *Socket) transportName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// OnMessage sets the handler of received messages. It is called from the
+// session's read path, one message at a time (never concurrently) and in
+// order, so it should not block for long; data is owned by the handler.
+// Set it from the server's OnConnection handler.
+func (s *Socket) OnMessage(fn func(data []byte, binary bool)) {
+	s.mu.Lock()
+	s.onMessage = fn
+	s.mu.Unlock()
+}
+
+// OnClose sets the function called once when the session closes, with the
+// official reason string and the error behind it, if any. Set it from the
+// server's OnConnection handler: a session closed while that handler runs
+// calls it when the handler returns.
+func (s *Socket) OnClose(fn func(reason string, err error)) {
+	s.mu.Lock()
+	s.onClose = fn
+	s.mu.Unlock()
+}
+
+// OnUpgrade sets the function called when the session moves to another
+// transport. Set it from the server's OnConnection handler.
+func (s *Socket) OnUpgrade(fn func(transport string)) {
+	s.mu.Lock()
+	s.onUpgrade = fn
+	s.mu.Unlock()
+}
+
+// SendMessage queues a message: text, or binary when binary is true.
+func (s *Socket) SendMessage(data []byte, binary bool) error {
+	if binary {
+		return s.Send(Frame{Data: data, Binary: true})
+	}
+	f := make([]byte, 0, len(data)+1)
+	f = append(f, '4')
+	f = append(f, data...)
+	return s.Send(Frame{Data: f})
+}
+
+// Send queues frames, which are sent together, in order, with nothing
+// between them. The frames must not be modified afterwards. It returns
+// ErrClosed once the session is closing or closed, and ErrQueueFull when
+// the frames overflow Options.MaxQueuedBytes, which closes the session.
+func (s *Socket) Send(frames ...Frame) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	overflow := s.enqueueLocked(frames...)
+	s.mu.Unlock()
+	if overflow {
+		s.closeWith(ReasonTransportError, ErrQueueFull, false)
+		return ErrQueueFull
+	}
+	return nil
+}
+
+// Writable reports whether a packet sent now would go out at once: a
+// long-poll is waiting, or the WebSocket writer is idle. Volatile packets
+// are dropped when it is false.
+func (s *Socket) Writable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return false
+	}
+	if s.transport == "websocket" {
+		return !s.writing
+	}
+	return s.pollWaiting
+}
+
+// enqueueLocked appends frames and wakes whatever writes them. It reports
+// whether the queue overflowed, in which case it was dropped and the caller
+// must close the session once s.mu is released. s.mu held.
+func (s *Socket) enqueueLocked(frames ...Frame) (overflow bool) {
+	if s.state == stateClosed {
+		return false
+	}
+	for _, f := range frames {
+		s.queue = append(s.queue, f)
+		s.queuedBytes += len(f.Data)
+	}
+	if limit := s.srv.opts.MaxQueuedBytes; limit > 0 && s.queuedBytes > limit {
+		s.srv.log.Warn("engine: send queue full, closing session", "sid", s.id, "bytes", s.queuedBytes)
+		s.queue = nil
+		s.queuedBytes = 0
+		return true
+	}
+	s.wakeLocked()
+	return false
+}
+
+// wakeLocked starts the WebSocket writer, or wakes the pending GET. s.mu held.
+func (s *Socket) wakeLocked() {
+	if s.state == stateClosed {
+		return
+	}
+	if s.transport == "websocket" && s.ws != nil {
+		if !s.writing && len(s.queue) > 0 {
+			s.startWriterLocked()
+		}
+		return
+	}
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+}
+
+// startWriterLocked starts the WebSocket writer goroutine. s.mu held.
+func (s *Socket) startWriterLocked() {
+	s.writing = true
+	s.srv.wg.Add(1)
+	go s.writeLoop()
+}
+
+// takeQueueLocked returns the queued frames and empties the queue.
+func (s *Socket) takeQueueLocked() []Frame {
+	q := s.queue
+	s.queue = nil
+	s.queuedBytes = 0
+	return q
+}
+
+// startHeartbeat schedules the first ping.
+func (s *Socket) startHeartbeat() {
+	s.mu.Lock()
+	if s.state == stateOpen {
+		s.timer = time.AfterFunc(s.srv.opts.PingInterval, s.onTimer)
+	}
+	s.mu.Unlock()
+}
+
+// onTimer either sends a ping and waits for the pong, or, if it was
+// already waiting, ends the session.
+func (s *Socket) onTimer() {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	if s.awaitPong {
+		s.mu.Unlock()
+		s.closeWith(ReasonPingTimeout, nil, false)
+		return
+	}
+	s.awaitPong = true
+	overflow := s.enqueueLocked(Frame{Data: pingFrame})
+	s.timer.Reset(s.srv.opts.PingTimeout)
+	s.mu.Unlock()
+	if overflow {
+		s.closeWith(ReasonTransportError, ErrQueueFull, false)
+	}
+}
+
+func (s *Socket) onPong() {
+	s.mu.Lock()
+	if s.awaitPong && s.state == stateOpen {
+		s.awaitPong = false
+		s.timer.Reset(s.srv.opts.PingInterval)
+	}
+	s.mu.Unlock()
+}
+
+var (
+	pingFrame  = []byte{'2'}
+	noopFrame  = []byte{'6'}
+	closeFrame = []byte{'1'}
+)
+
+// errHeartbeatDirection closes a session whose client pings: in protocol
+// v4 only the server does.
+var errHeartbeatDirection = errors.New("engine: invalid heartbeat direction")
+
+// onPacket handles one packet received on the session's transport. Like
+// upstream, packets are ignored once the session is closing.
+func (s *Socket) onPacket(p eio.Packet) {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	s.mu.Lock()
+	open := s.state == stateOpen
+	onMessage := s.onMessage
+	s.mu.Unlock()
+	if !open {
+		return
+	}
+	switch p.Type {
+	case eio.Message:
+		if onMessage != nil {
+			onMessage(p.Data, p.Binary)
+		}
+	case eio.Pong:
+		s.onPong()
+	case eio.Close:
+		s.closeWith(ReasonTransportClose, nil, false)
+	case eio.Ping:
+		s.closeWith(ReasonTransportError, errHeartbeatDirection, false)
+	case eio.Noop, eio.Upgrade, eio.Open:
+		// Ignored, as upstream does.
+	}
+}
+
+// Close closes the session gracefully: what is queued is sent first, then
+// the transport is closed (reason "forced close"). It does not wait.
+func (s *Socket) Close() {
+	s.closeWith(ReasonForcedClose, nil, true)
+}
+
+// closeWith ends the session. When graceful, queued frames are flushed
+// first: a pending (or the next) long-poll gets them and a close packet, a
+// WebSocket writes them before its close handshake. A non-graceful close
+// also ends a graceful close under way at once.
+func (s *Socket) closeWith(reason string, err error, graceful bool) {
+	s.mu.Lock()
+	switch s.state {
+	case stateClosed:
+		s.mu.Unlock()
+		return
+	case stateClosing:
+		s.mu.Unlock()
+		if !graceful {
+			s.finish(false)
+		}
+		return
+	}
+	s.closeReason, s.closeErr = reason, err
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if !graceful {
+		s.mu.Unlock()
+		s.finish(false)
+		return
+	}
+	s.state = stateClosing
+	if s.transport == "websocket" && s.ws != nil {
+		// The writer closes the connection once the queue is empty.
+		if !s.writing {
+			s.startWriterLocked()
+		}
+		s.mu.Unlock()
+		return
+	}
+	// Polling: the pending (or next) GET gets the queue plus a close packet.
+	s.queue = append(s.queue, Frame{Data: closeFrame})
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+	// If no GET comes to collect it, end after a grace period.
+	s.srv.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.srv.wg.Done()
+		t := time.NewTimer(s.srv.opts.PingTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			s.finish(false)
+		case <-s.ctx.Done():
+		}
+	}()
+}
+
+// finish releases the session, once: it is removed from the server, its
+// WebSocket is closed (with a close handshake when graceful) and OnClose
+// is called.
+func (s *Socket) finish(graceful bool) {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosed
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	ws := s.ws
+	reason, err := s.closeReason, s.closeErr
+	s.queue = nil
+	s.queuedBytes = 0
+	deferred := s.connecting
+	s.closeDeferred = deferred
+	onClose := s.onClose
+	s.mu.Unlock()
+
+	s.srv.remove(s)
+	if ws != nil {
+		if graceful {
+			ws.close(s.srv)
+		} else {
+			ws.closeNow()
+		}
+	}
+	s.cancel()
+	select { // release a pending GET
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+	s.srv.log.Debug("engine: session closed", "sid", s.id, "reason", reason)
+	if !deferred && onClose != nil {
+		onClose(reason, err)
+	}
+}
+
+// connected ends the connection handler's run: a close that happened
+// meanwhile is reported now. It reports whether the session is still open.
+func (s *Socket) connected() bool {
+	s.mu.Lock()
+	s.connecting = false
+	deferred := s.closeDeferred
+	onClose := s.onClose
+	reason, err := s.closeReason, s.closeErr
+	closed := s.state == stateClosed
+	s.mu.Unlock()
+	if deferred && onClose != nil {
+		onClose(reason, err)
+	}
+	return !closed
+}

@@ -1,0 +1,32 @@
+//go:build js
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gosio/socketio/sio/eio"
+)
+
+// The server side of WebSocket is not available in the browser build; the
+// package compiles so that shared code can be vetted for js/wasm.
+type wsConn struct{}
+
+var errNoWebSocket = errors.New("engine: WebSocket server not available on js/wasm")
+
+func (w *wsConn) write(context.Context, Frame) error       { return errNoWebSocket }
+func (w *wsConn) read(context.Context) (eio.Packet, error) { return eio.Packet{}, errNoWebSocket }
+func (w *wsConn) close(*Server)                            {}
+func (w *wsConn) closeNow()                                {}
+
+func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
+	s.abort(w, r, http.StatusBadRequest, eio.CodeUnknownTransport, "")
+}
+
+func (s *Socket) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	s.srv.abort(w, r, http.StatusBadRequest, eio.CodeUnknownTransport, "")
+}
+
+func (s *Socket) writeLoop() { s.srv.wg.Done() }

@@ -1,0 +1,369 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/parser"
+)
+
+// Room is the name of a room. Every socket is in the room named by its id.
+type Room = string
+
+// BroadcastOptions select the receivers of a broadcast and how it is sent.
+type BroadcastOptions struct {
+	// Rooms: the union of these rooms; empty means the whole namespace.
+	Rooms []Room
+	// Except: sockets in any of these rooms are left out.
+	Except []Room
+	// Volatile drops the packet for receivers that cannot take it right now.
+	Volatile bool
+	// Compress asks for compression where the transport supports it.
+	Compress bool
+	// Local keeps the broadcast on this node (no effect with the in-memory adapter).
+	Local bool
+	// Timeout bounds the wait for acknowledgements (BroadcastWithAck).
+	Timeout time.Duration
+}
+
+// Adapter is what a namespace uses to reach sockets: room membership and
+// broadcasting on this node and, for a multi-node adapter (Redis, …), on
+// the others. The in-memory adapter (NewMemoryAdapter) is the default. A
+// cluster adapter typically embeds a MemoryAdapter for the local part and
+// forwards each call to the other nodes unless opts.Local is set.
+//
+// Methods may be called concurrently.
+type Adapter interface {
+	// AddAll adds socket id to rooms.
+	AddAll(id string, rooms ...Room)
+	// Del removes socket id from room.
+	Del(id string, room Room)
+	// DelAll removes socket id from every room.
+	DelAll(id string)
+	// SocketRooms returns the rooms socket id is in (this node only).
+	SocketRooms(id string) []Room
+	// Sockets returns the ids of the sockets in the union of rooms (all
+	// sockets of the namespace when rooms is empty), on this node.
+	Sockets(rooms []Room) []string
+	// Rooms returns every room of the namespace on this node, socket-id rooms included.
+	Rooms() []Room
+	// Broadcast sends pkt to the sockets selected by opts.
+	Broadcast(pkt *parser.Packet, opts *BroadcastOptions) error
+	// BroadcastWithAck sends pkt (which has HasID set by the adapter per
+	// receiver) to the selected sockets and calls onAck with each reply.
+	// It returns the number of sockets the packet was sent to (the
+	// expected replies, on every node).
+	BroadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, onAck func(sio.Args)) (int, error)
+	// FetchSockets returns the sockets selected by opts, on every node.
+	FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]RemoteSocket, error)
+	// AddSockets makes the selected sockets join rooms.
+	AddSockets(opts *BroadcastOptions, rooms []Room)
+	// DelSockets makes the selected sockets leave rooms.
+	DelSockets(opts *BroadcastOptions, rooms []Room)
+	// DisconnectSockets disconnects the selected sockets (the whole
+	// connection when close is true).
+	DisconnectSockets(opts *BroadcastOptions, close bool)
+	// ServerSideEmit sends an event to the other nodes' namespaces; with
+	// onAck, each node's reply is passed to it and the number of expected
+	// replies is returned.
+	ServerSideEmit(ctx context.Context, event string, args []any, onAck func(sio.Args)) (int, error)
+	// ServerCount returns the number of nodes (1 for the in-memory adapter).
+	ServerCount(ctx context.Context) (int, error)
+	// Close releases the adapter.
+	Close() error
+}
+
+// AdapterFactory creates the adapter of a namespace.
+type AdapterFactory func(nsp *Namespace) Adapter
+
+// RemoteSocket is a socket returned by FetchSockets: a snapshot of its
+// state, with operations that reach it wherever it is connected.
+type RemoteSocket interface {
+	ID() string
+	Handshake() *Handshake
+	Rooms() []Room
+	Data() any
+	Emit(event string, args ...any) error
+	Join(rooms ...Room)
+	Leave(rooms ...Room)
+	Disconnect(close bool)
+}
+
+// AdapterEvent is a change of room membership reported by the in-memory adapter.
+type AdapterEvent struct {
+	// Kind is "create-room", "delete-room", "join-room" or "leave-room".
+	Kind string
+	Room Room
+	// ID is the socket, for join-room and leave-room.
+	ID string
+}
+
+// MemoryAdapter keeps rooms in memory and reaches the sockets of this node.
+// It is the default adapter, and the local part of cluster adapters.
+type MemoryAdapter struct {
+	nsp *Namespace
+
+	mu    sync.RWMutex
+	rooms map[Room]map[string]struct{}
+	sids  map[string]map[Room]struct{}
+
+	// OnEvent, when set (before use), is called for every membership change
+	// (create-room, delete-room, join-room, leave-room), outside locks.
+	OnEvent func(AdapterEvent)
+}
+
+// NewMemoryAdapter returns the in-memory adapter of nsp.
+func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
+	return &MemoryAdapter{
+		nsp:   nsp,
+		rooms: make(map[Room]map[string]struct{}),
+		sids:  make(map[string]map[Room]struct{}),
+	}
+}
+
+func (a *MemoryAdapter) emit(evs []AdapterEvent) {
+	if a.OnEvent == nil {
+		return
+	}
+	for _, e := range evs {
+		a.OnEvent(e)
+	}
+}
+
+// AddAll implements Adapter.
+func (a *MemoryAdapter) AddAll(id string, rooms ...Room) {
+	var evs []AdapterEvent
+	a.mu.Lock()
+	set := a.sids[id]
+	if set == nil {
+		set = make(map[Room]struct{}, len(rooms))
+		a.sids[id] = set
+	}
+	for _, r := range rooms {
+		if _, ok := set[r]; ok {
+			continue
+		}
+		set[r] = struct{}{}
+		members := a.rooms[r]
+		if members == nil {
+			members = make(map[string]struct{})
+			a.rooms[r] = members
+			evs = append(evs, AdapterEvent{Kind: "create-room", Room: r})
+		}
+		members[id] = struct{}{}
+		evs = append(evs, AdapterEvent{Kind: "join-room", Room: r, ID: id})
+	}
+	a.mu.Unlock()
+	a.emit(evs)
+}
+
+// Del implements Adapter.
+func (a *MemoryAdapter) Del(id string, room Room) {
+	a.mu.Lock()
+	evs := a.delLocked(id, room, nil)
+	if set := a.sids[id]; set != nil {
+		delete(set, room)
+	}
+	a.mu.Unlock()
+	a.emit(evs)
+}
+
+func (a *MemoryAdapter) delLocked(id string, room Room, evs []AdapterEvent) []AdapterEvent {
+	members, ok := a.rooms[room]
+	if !ok {
+		return evs
+	}
+	if _, in := members[id]; !in {
+		return evs
+	}
+	delete(members, id)
+	evs = append(evs, AdapterEvent{Kind: "leave-room", Room: room, ID: id})
+	if len(members) == 0 {
+		delete(a.rooms, room)
+		evs = append(evs, AdapterEvent{Kind: "delete-room", Room: room})
+	}
+	return evs
+}
+
+// DelAll implements Adapter.
+func (a *MemoryAdapter) DelAll(id string) {
+	var evs []AdapterEvent
+	a.mu.Lock()
+	for r := range a.sids[id] {
+		evs = a.delLocked(id, r, evs)
+	}
+	delete(a.sids, id)
+	a.mu.Unlock()
+	a.emit(evs)
+}
+
+// SocketRooms implements Adapter.
+func (a *MemoryAdapter) SocketRooms(id string) []Room {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]Room, 0, len(a.sids[id]))
+	for r := range a.sids[id] {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Rooms implements Adapter.
+func (a *MemoryAdapter) Rooms() []Room {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]Room, 0, len(a.rooms))
+	for r := range a.rooms {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Sockets implements Adapter.
+func (a *MemoryAdapter) Sockets(rooms []Room) []string {
+	var out []string
+	a.forEach(&BroadcastOptions{Rooms: rooms}, func(id string) { out = append(out, id) })
+	return out
+}
+
+// forEach calls fn for every selected socket id of this node, each once.
+// fn runs without the adapter's lock held.
+func (a *MemoryAdapter) forEach(opts *BroadcastOptions, fn func(id string)) {
+	ids := a.selectIDs(opts)
+	for _, id := range ids {
+		fn(id)
+	}
+}
+
+func (a *MemoryAdapter) selectIDs(opts *BroadcastOptions) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	excluded := func(id string) bool {
+		for _, r := range opts.Except {
+			if _, ok := a.rooms[r][id]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	var ids []string
+	if len(opts.Rooms) == 0 {
+		ids = make([]string, 0, len(a.sids))
+		for id := range a.sids {
+			if !excluded(id) {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	if len(opts.Rooms) == 1 {
+		members := a.rooms[opts.Rooms[0]]
+		ids = make([]string, 0, len(members))
+		for id := range members {
+			if !excluded(id) {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	seen := make(map[string]struct{})
+	for _, r := range opts.Rooms {
+		for id := range a.rooms[r] {
+			if _, dup := seen[id]; dup || excluded(id) {
+				continue
+			}
+			seen[id] = struct{}{}
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// Broadcast implements Adapter: the packet is encoded once and the same
+// frames are queued on every receiver.
+func (a *MemoryAdapter) Broadcast(pkt *parser.Packet, opts *BroadcastOptions) error {
+	frames := encodeFrames(pkt)
+	a.forEach(opts, func(id string) {
+		if s := a.nsp.socket(id); s != nil {
+			s.conn.write(frames, opts.Volatile)
+		}
+	})
+	return nil
+}
+
+// BroadcastWithAck implements Adapter. Each receiver gets its own ack id,
+// so the text frame is encoded per receiver; attachments are shared.
+func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, onAck func(sio.Args)) (int, error) {
+	n := 0
+	a.forEach(opts, func(id string) {
+		s := a.nsp.socket(id)
+		if s == nil {
+			return
+		}
+		p := *pkt
+		p.ID = s.registerAck(func(args sio.Args, err error) {
+			if err == nil {
+				onAck(args)
+			}
+		}, 0)
+		p.HasID = true
+		if s.conn.write(encodeFrames(&p), opts.Volatile) {
+			n++
+		} else {
+			s.cancelAck(p.ID)
+		}
+	})
+	return n, nil
+}
+
+// FetchSockets implements Adapter.
+func (a *MemoryAdapter) FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]RemoteSocket, error) {
+	var out []RemoteSocket
+	a.forEach(opts, func(id string) {
+		if s := a.nsp.socket(id); s != nil {
+			out = append(out, s)
+		}
+	})
+	return out, nil
+}
+
+// AddSockets implements Adapter.
+func (a *MemoryAdapter) AddSockets(opts *BroadcastOptions, rooms []Room) {
+	a.forEach(opts, func(id string) {
+		if s := a.nsp.socket(id); s != nil {
+			s.Join(rooms...)
+		}
+	})
+}
+
+// DelSockets implements Adapter.
+func (a *MemoryAdapter) DelSockets(opts *BroadcastOptions, rooms []Room) {
+	a.forEach(opts, func(id string) {
+		if s := a.nsp.socket(id); s != nil {
+			s.Leave(rooms...)
+		}
+	})
+}
+
+// DisconnectSockets implements Adapter.
+func (a *MemoryAdapter) DisconnectSockets(opts *BroadcastOptions, close bool) {
+	a.forEach(opts, func(id string) {
+		if s := a.nsp.socket(id); s != nil {
+			s.Disconnect(close)
+		}
+	})
+}
+
+// ServerSideEmit implements Adapter: with a single node there is nobody to
+// reach, so it returns 0 expected replies.
+func (a *MemoryAdapter) ServerSideEmit(ctx context.Context, event string, args []any, onAck func(sio.Args)) (int, error) {
+	return 0, nil
+}
+
+// ServerCount implements Adapter.
+func (a *MemoryAdapter) ServerCount(ctx context.Context) (int, error) { return 1, nil }
+
+// Close implements Adapter.
+func (a *MemoryAdapter) Close() error { return nil }

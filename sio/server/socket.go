@@ -1,0 +1,617 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/parser"
+)
+
+// Handshake describes how a socket connected.
+type Handshake struct {
+	// Headers of the request that opened the connection.
+	Headers http.Header
+	// Time the socket was created, and the same in milliseconds since the epoch (Issued).
+	Time   time.Time
+	Issued int64
+	// Address is the client's IP address.
+	Address string
+	// XDomain reports whether the request had an Origin header.
+	XDomain bool
+	// Secure reports whether the connection is over TLS.
+	Secure bool
+	// URL is the request URI of the handshake.
+	URL string
+	// Query holds the handshake's query parameters.
+	Query url.Values
+	// Auth is the CONNECT payload, raw ({} when the client sent none).
+	Auth json.RawMessage
+}
+
+// DecodeAuth decodes the auth payload into dst.
+func (h *Handshake) DecodeAuth(dst any) error { return json.Unmarshal(h.Auth, dst) }
+
+// Socket is a client's connection to one namespace. Its methods are safe
+// for concurrent use.
+type Socket struct {
+	id        string
+	nsp       *Namespace
+	conn      *conn
+	handshake Handshake
+
+	ctx    context.Context // ends at disconnect
+	cancel context.CancelFunc
+
+	mu              sync.Mutex
+	connected       bool
+	handlers        map[string]func(*sio.Event)
+	anyHandlers     []anyHandler
+	anyOutgoing     []anyHandler
+	onDisconnect    []func(reason string)
+	onDisconnecting []func(reason string)
+	onError         []func(error)
+	packetMWs       []PacketMiddleware
+	data            any
+	acks            map[uint64]*pendingAck
+	nextAck         uint64
+	nextAnyID       int
+
+	// handler queue (see the package doc): tasks run in order on a
+	// goroutine that exists only while there are tasks.
+	qmu     sync.Mutex
+	queue   []func()
+	running bool
+}
+
+type anyHandler struct {
+	id int
+	fn func(*sio.Event)
+}
+
+// PacketMiddleware sees every incoming event of a socket before its
+// handler; it may change the event. A non-nil error drops the event and is
+// passed to the socket's OnError handlers.
+type PacketMiddleware func(e *sio.Event) error
+
+type pendingAck struct {
+	fn    func(sio.Args, error)
+	timer *time.Timer
+}
+
+func newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
+	req := c.eng.Request()
+	now := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Socket{
+		id:   newSocketID(),
+		nsp:  n,
+		conn: c,
+		handshake: Handshake{
+			Headers: req.Header,
+			Time:    now,
+			Issued:  now.UnixMilli(),
+			Address: req.RemoteAddr,
+			XDomain: req.Header.Get("Origin") != "",
+			Secure:  req.Secure,
+			URL:     req.URL,
+			Query:   req.Query,
+			Auth:    auth,
+		},
+		ctx:      ctx,
+		cancel:   cancel,
+		handlers: make(map[string]func(*sio.Event)),
+		acks:     make(map[uint64]*pendingAck),
+	}
+}
+
+func newSocketID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the socket's id (also the name of its own room).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the details of the connection.
+func (s *Socket) Handshake() *Handshake { return &s.handshake }
+
+// Context returns a context that ends when the socket disconnects.
+func (s *Socket) Context() context.Context { return s.ctx }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// Transport returns the name of the connection's transport ("polling" or "websocket").
+func (s *Socket) Transport() string { return s.conn.eng.Transport() }
+
+// ConnID returns the id of the underlying Engine.IO connection.
+func (s *Socket) ConnID() string { return s.conn.eng.ID() }
+
+// Data returns the user data set with SetData.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData stores user data on the socket (upstream's socket.data).
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// On sets the handler of event (replacing any previous one). The handler
+// runs on the socket's queue; e.Ack replies when the client asked for it.
+func (s *Socket) On(event string, fn func(e *sio.Event)) {
+	s.mu.Lock()
+	s.handlers[event] = fn
+	s.mu.Unlock()
+}
+
+// Off removes the handler of event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	delete(s.handlers, event)
+	s.mu.Unlock()
+}
+
+// OnDisconnect adds a handler called once with the reason when the socket
+// disconnects, after it has left its rooms.
+func (s *Socket) OnDisconnect(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting adds a handler called when the socket is about to
+// disconnect, while it is still in its rooms.
+func (s *Socket) OnDisconnecting(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnecting = append(s.onDisconnecting, fn)
+	s.mu.Unlock()
+}
+
+// OnError adds a handler for errors of the socket (a packet middleware's refusal).
+func (s *Socket) OnError(fn func(error)) {
+	s.mu.Lock()
+	s.onError = append(s.onError, fn)
+	s.mu.Unlock()
+}
+
+// Use adds a packet middleware.
+func (s *Socket) Use(mw PacketMiddleware) {
+	s.mu.Lock()
+	s.packetMWs = append(s.packetMWs, mw)
+	s.mu.Unlock()
+}
+
+// OnAny adds a catch-all handler, called for every incoming event before
+// its own handler. It returns a function that removes it.
+func (s *Socket) OnAny(fn func(e *sio.Event)) (remove func()) {
+	return s.addAny(&s.anyHandlers, fn, false)
+}
+
+// PrependAny adds a catch-all handler that runs before the others.
+func (s *Socket) PrependAny(fn func(e *sio.Event)) (remove func()) {
+	return s.addAny(&s.anyHandlers, fn, true)
+}
+
+// OffAny removes every catch-all handler.
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	s.anyHandlers = nil
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing adds a handler called for every event the socket emits
+// (e.Args holds the arguments as sent).
+func (s *Socket) OnAnyOutgoing(fn func(e *sio.Event)) (remove func()) {
+	return s.addAny(&s.anyOutgoing, fn, false)
+}
+
+// PrependAnyOutgoing adds an outgoing catch-all handler that runs first.
+func (s *Socket) PrependAnyOutgoing(fn func(e *sio.Event)) (remove func()) {
+	return s.addAny(&s.anyOutgoing, fn, true)
+}
+
+// OffAnyOutgoing removes every outgoing catch-all handler.
+func (s *Socket) OffAnyOutgoing() {
+	s.mu.Lock()
+	s.anyOutgoing = nil
+	s.mu.Unlock()
+}
+
+func (s *Socket) addAny(list *[]anyHandler, fn func(*sio.Event), prepend bool) func() {
+	s.mu.Lock()
+	s.nextAnyID++
+	h := anyHandler{id: s.nextAnyID, fn: fn}
+	if prepend {
+		*list = append([]anyHandler{h}, *list...)
+	} else {
+		*list = append(*list, h)
+	}
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, x := range *list {
+			if x.id == h.id {
+				*list = append((*list)[:i:i], (*list)[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...Room) { s.nsp.adapter.AddAll(s.id, rooms...) }
+
+// Leave removes the socket from rooms.
+func (s *Socket) Leave(rooms ...Room) {
+	for _, r := range rooms {
+		s.nsp.adapter.Del(s.id, r)
+	}
+}
+
+// Rooms returns the rooms the socket is in, sorted (its own id included).
+func (s *Socket) Rooms() []Room {
+	r := s.nsp.adapter.SocketRooms(s.id)
+	sort.Strings(r)
+	return r
+}
+
+// Emit sends an event to this socket.
+func (s *Socket) Emit(event string, args ...any) error {
+	p, err := s.eventPacket(event, args)
+	if err != nil {
+		return err
+	}
+	s.notifyOutgoing(event, p)
+	if !s.conn.writePacket(p) {
+		return sio.ErrDisconnected
+	}
+	return nil
+}
+
+func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
+	if sio.IsReserved(event) {
+		return nil, fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
+	}
+	if !s.Connected() {
+		return nil, sio.ErrDisconnected
+	}
+	return newEventPacket(s.nsp.name, event, args)
+}
+
+func newEventPacket(nsp, event string, args []any) (*parser.Packet, error) {
+	data, atts, err := parser.AppendEvent(nil, event, args)
+	if err != nil {
+		return nil, fmt.Errorf("sio: encode %q: %w", event, err)
+	}
+	p := &parser.Packet{Type: parser.Event, Namespace: nsp, Data: data, Attachments: atts}
+	if len(atts) > 0 {
+		p.Type = parser.BinaryEvent
+	}
+	return p, nil
+}
+
+func (s *Socket) notifyOutgoing(event string, p *parser.Packet) {
+	s.mu.Lock()
+	hs := append([]anyHandler(nil), s.anyOutgoing...)
+	s.mu.Unlock()
+	if len(hs) == 0 {
+		return
+	}
+	_, args, err := p.Event()
+	if err != nil {
+		return
+	}
+	e := &sio.Event{Name: event, Args: args}
+	for _, h := range hs {
+		h.fn(e)
+	}
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx ends (the error then wraps sio.ErrAckTimeout and ctx.Err()) or
+// the socket disconnects (sio.ErrDisconnected).
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (sio.Args, error) {
+	return s.emitWithAck(ctx, 0, event, args)
+}
+
+// EmitWithCallback sends an event and calls fn with the acknowledgement,
+// or with an error when the socket disconnects first. fn runs on the
+// socket's handler queue.
+func (s *Socket) EmitWithCallback(fn func(sio.Args, error), event string, args ...any) error {
+	return s.emitWithCallback(0, fn, event, args)
+}
+
+// Timeout returns an emitter whose acknowledgements time out after d
+// (with an error wrapping sio.ErrAckTimeout).
+func (s *Socket) Timeout(d time.Duration) *SocketEmitter { return &SocketEmitter{s: s, timeout: d} }
+
+// SocketEmitter emits on a socket with an acknowledgement timeout.
+type SocketEmitter struct {
+	s       *Socket
+	timeout time.Duration
+}
+
+// EmitWithAck is Socket.EmitWithAck with the emitter's timeout.
+func (e *SocketEmitter) EmitWithAck(ctx context.Context, event string, args ...any) (sio.Args, error) {
+	return e.s.emitWithAck(ctx, e.timeout, event, args)
+}
+
+// EmitWithCallback is Socket.EmitWithCallback with the emitter's timeout.
+func (e *SocketEmitter) EmitWithCallback(fn func(sio.Args, error), event string, args ...any) error {
+	return e.s.emitWithCallback(e.timeout, fn, event, args)
+}
+
+func (s *Socket) emitWithAck(ctx context.Context, timeout time.Duration, event string, args []any) (sio.Args, error) {
+	type result struct {
+		args sio.Args
+		err  error
+	}
+	ch := make(chan result, 1)
+	p, err := s.eventPacket(event, args)
+	if err != nil {
+		return nil, err
+	}
+	id := s.registerAck(func(a sio.Args, err error) { ch <- result{a, err} }, timeout)
+	p.ID, p.HasID = id, true
+	s.notifyOutgoing(event, p)
+	if !s.conn.writePacket(p) {
+		s.cancelAck(id)
+		return nil, sio.ErrDisconnected
+	}
+	select {
+	case r := <-ch:
+		return r.args, r.err
+	case <-ctx.Done():
+		s.cancelAck(id)
+		return nil, fmt.Errorf("%w: %w", sio.ErrAckTimeout, ctx.Err())
+	}
+}
+
+func (s *Socket) emitWithCallback(timeout time.Duration, fn func(sio.Args, error), event string, args []any) error {
+	p, err := s.eventPacket(event, args)
+	if err != nil {
+		return err
+	}
+	id := s.registerAck(func(a sio.Args, err error) {
+		s.schedule(func() { fn(a, err) })
+	}, timeout)
+	p.ID, p.HasID = id, true
+	s.notifyOutgoing(event, p)
+	if !s.conn.writePacket(p) {
+		s.cancelAck(id)
+		return sio.ErrDisconnected
+	}
+	return nil
+}
+
+// registerAck stores fn under a new ack id. fn is called once: with the
+// reply, with sio.ErrAckTimeout after timeout (if positive), or with
+// sio.ErrDisconnected.
+func (s *Socket) registerAck(fn func(sio.Args, error), timeout time.Duration) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextAck
+	s.nextAck++
+	pa := &pendingAck{fn: fn}
+	if timeout > 0 {
+		pa.timer = time.AfterFunc(timeout, func() {
+			if p := s.takeAck(id); p != nil {
+				p.fn(nil, fmt.Errorf("%w after %v", sio.ErrAckTimeout, timeout))
+			}
+		})
+	}
+	s.acks[id] = pa
+	return id
+}
+
+func (s *Socket) takeAck(id uint64) *pendingAck {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.acks[id]
+	if p != nil {
+		delete(s.acks, id)
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+	}
+	return p
+}
+
+func (s *Socket) cancelAck(id uint64) { s.takeAck(id) }
+
+// Disconnect disconnects the socket from its namespace; with close, the
+// whole connection (every namespace) is closed.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.conn.disconnectAll()
+		return
+	}
+	if s.Connected() {
+		s.conn.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name})
+	}
+	s.conn.removeSocket(s)
+	s.onClose(sio.ReasonServerNamespaceDisconnect)
+}
+
+func (s *Socket) markConnected() {
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+}
+
+// onPacket handles a packet of this socket's namespace (read path).
+func (s *Socket) onPacket(p *parser.Packet) {
+	switch p.Type {
+	case parser.Event, parser.BinaryEvent:
+		name, args, err := p.Event()
+		if err != nil {
+			return
+		}
+		e := &sio.Event{Name: name, Args: args}
+		if p.HasID {
+			e.AckFunc = s.ackFunc(p.ID)
+		}
+		s.schedule(func() { s.dispatch(e) })
+	case parser.Ack, parser.BinaryAck:
+		pa := s.takeAck(p.ID)
+		if pa == nil {
+			return
+		}
+		args, err := p.Args()
+		pa.fn(args, err)
+	case parser.Disconnect:
+		s.conn.removeSocket(s)
+		s.onClose(sio.ReasonClientNamespaceDisconnect)
+	}
+}
+
+// ackFunc returns the function that sends the acknowledgement id, once.
+func (s *Socket) ackFunc(id uint64) func(args ...any) error {
+	var once sync.Once
+	return func(args ...any) error {
+		err := sio.ErrAckSent
+		once.Do(func() {
+			data, atts, e := parser.AppendArgs(nil, args)
+			if e != nil {
+				err = fmt.Errorf("sio: encode ack: %w", e)
+				return
+			}
+			p := &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}
+			if len(atts) > 0 {
+				p.Type = parser.BinaryAck
+			}
+			err = nil
+			if !s.conn.writePacket(p) {
+				err = sio.ErrDisconnected
+			}
+		})
+		return err
+	}
+}
+
+// dispatch runs the packet middlewares, catch-all handlers and the event's
+// handler (on the socket's queue).
+func (s *Socket) dispatch(e *sio.Event) {
+	s.mu.Lock()
+	mws := s.packetMWs
+	anys := append([]anyHandler(nil), s.anyHandlers...)
+	h := s.handlers[e.Name]
+	s.mu.Unlock()
+	for _, mw := range mws {
+		if err := mw(e); err != nil {
+			s.mu.Lock()
+			ehs := slices.Clone(s.onError)
+			s.mu.Unlock()
+			for _, eh := range ehs {
+				eh(err)
+			}
+			return
+		}
+	}
+	for _, a := range anys {
+		a.fn(e)
+	}
+	if h == nil {
+		// the handler may have changed in a middleware: look again
+		s.mu.Lock()
+		h = s.handlers[e.Name]
+		s.mu.Unlock()
+	}
+	if h != nil {
+		h(e)
+	}
+}
+
+// schedule appends a task to the socket's handler queue.
+func (s *Socket) schedule(task func()) {
+	s.qmu.Lock()
+	s.queue = append(s.queue, task)
+	if s.running {
+		s.qmu.Unlock()
+		return
+	}
+	s.running = true
+	s.qmu.Unlock()
+	s.nsp.srv.wg.Add(1)
+	go s.runQueue()
+}
+
+func (s *Socket) runQueue() {
+	defer s.nsp.srv.wg.Done()
+	for {
+		s.qmu.Lock()
+		if len(s.queue) == 0 {
+			s.running = false
+			s.queue = nil
+			s.qmu.Unlock()
+			return
+		}
+		task := s.queue[0]
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		s.qmu.Unlock()
+		task()
+	}
+}
+
+// onClose disconnects the socket once: pending acks fail, then (on its
+// queue) disconnecting handlers run, it leaves its rooms and the namespace,
+// and disconnect handlers run.
+func (s *Socket) onClose(reason string) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.connected = false
+	acks := s.acks
+	s.acks = make(map[uint64]*pendingAck)
+	s.mu.Unlock()
+	for _, pa := range acks {
+		if pa.timer != nil {
+			pa.timer.Stop()
+		}
+		pa.fn(nil, fmt.Errorf("%w: %s", sio.ErrDisconnected, reason))
+	}
+	s.schedule(func() {
+		s.mu.Lock()
+		ding := slices.Clone(s.onDisconnecting)
+		s.mu.Unlock()
+		for _, h := range ding {
+			h(reason)
+		}
+		s.nsp.adapter.DelAll(s.id)
+		s.nsp.remove(s)
+		s.cancel()
+		s.mu.Lock()
+		dis := slices.Clone(s.onDisconnect)
+		s.mu.Unlock()
+		for _, h := range dis {
+			h(reason)
+		}
+	})
+}

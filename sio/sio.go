@@ -1,0 +1,145 @@
+// Package sio holds what the Socket.IO server (package server) and the Go
+// client (package client) share: received events and their arguments, the
+// official disconnect reasons and the errors callers branch on.
+//
+// The wire codecs live in sio/eio (Engine.IO v4) and sio/parser (Socket.IO v5).
+// This package and everything the client needs compile unchanged to
+// GOOS=js GOARCH=wasm.
+package sio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gosio/socketio/sio/parser"
+)
+
+// Args are the arguments of a received event or acknowledgement. Each is
+// kept as the raw JSON it arrived with (plus the binary attachments its
+// placeholders refer to), so passing an argument back out sends exactly the
+// same bytes, and each can be decoded into any Go type.
+type Args []parser.Value
+
+// Len returns the number of arguments.
+func (a Args) Len() int { return len(a) }
+
+// Decode decodes the arguments in order into the pointers dst. It fails when
+// there are fewer arguments than pointers; extra arguments are ignored, as
+// JavaScript ignores extra arguments. A nil pointer skips that argument.
+func (a Args) Decode(dst ...any) error {
+	if len(dst) > len(a) {
+		return fmt.Errorf("sio: decode %d arguments: %w (got %d)", len(dst), ErrMissingArgument, len(a))
+	}
+	for i, d := range dst {
+		if d == nil {
+			continue
+		}
+		if err := a[i].Decode(d); err != nil {
+			return fmt.Errorf("sio: argument %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Raw returns the raw JSON of argument i, or nil when there is no such
+// argument. Binary arguments appear as their placeholder objects.
+func (a Args) Raw(i int) json.RawMessage {
+	if i < 0 || i >= len(a) {
+		return nil
+	}
+	return a[i].Raw
+}
+
+// Values decodes every argument into an untyped Go value (map[string]any,
+// []any, string, float64, bool, nil, and []byte for binary).
+func (a Args) Values() ([]any, error) {
+	out := make([]any, len(a))
+	for i := range a {
+		if err := a[i].Decode(&out[i]); err != nil {
+			return nil, fmt.Errorf("sio: argument %d: %w", i, err)
+		}
+	}
+	return out, nil
+}
+
+// AsAny returns the arguments as values that, when emitted again, are sent
+// exactly as they were received (binary included).
+func (a Args) AsAny() []any {
+	out := make([]any, len(a))
+	for i, v := range a {
+		out[i] = v
+	}
+	return out
+}
+
+// Event is a received event. Handlers get a pointer that stays valid after
+// the handler returns, so an acknowledgement may be sent later from another
+// goroutine.
+type Event struct {
+	// Name is the event name.
+	Name string
+	// Args are the event's arguments.
+	Args Args
+	// AckFunc sends the acknowledgement; nil when the sender asked for none.
+	// Use Ack rather than calling it directly.
+	AckFunc func(args ...any) error
+}
+
+// WantsAck reports whether the sender asked for an acknowledgement.
+func (e *Event) WantsAck() bool { return e.AckFunc != nil }
+
+// Ack sends the acknowledgement with args. It returns ErrNoAck when the
+// sender asked for none. Only the first acknowledgement is sent; later
+// calls return ErrAckSent.
+func (e *Event) Ack(args ...any) error {
+	if e.AckFunc == nil {
+		return ErrNoAck
+	}
+	return e.AckFunc(args...)
+}
+
+// Errors callers branch on with errors.Is.
+var (
+	// ErrAckTimeout is returned when an acknowledgement did not arrive in time.
+	ErrAckTimeout = errors.New("sio: operation has timed out")
+	// ErrNoAck is returned by Event.Ack when the sender asked for no acknowledgement.
+	ErrNoAck = errors.New("sio: no acknowledgement was requested")
+	// ErrAckSent is returned when an acknowledgement is sent twice.
+	ErrAckSent = errors.New("sio: acknowledgement already sent")
+	// ErrMissingArgument is returned by Args.Decode when there are too few arguments.
+	ErrMissingArgument = errors.New("sio: missing argument")
+	// ErrDisconnected is returned for operations on a socket that is not connected,
+	// and by pending acknowledgements when the connection is lost.
+	ErrDisconnected = errors.New("sio: socket disconnected")
+	// ErrReservedEvent is returned when emitting an event name the protocol reserves.
+	ErrReservedEvent = errors.New("sio: reserved event name")
+	// ErrPayloadTooLarge is returned when a packet exceeds the peer's maximum payload.
+	ErrPayloadTooLarge = errors.New("sio: payload too large")
+)
+
+// Disconnect reasons, the strings the official implementations use.
+const (
+	ReasonServerDisconnect          = "io server disconnect"
+	ReasonClientDisconnect          = "io client disconnect"
+	ReasonServerNamespaceDisconnect = "server namespace disconnect"
+	ReasonClientNamespaceDisconnect = "client namespace disconnect"
+	ReasonPingTimeout               = "ping timeout"
+	ReasonTransportClose            = "transport close"
+	ReasonTransportError            = "transport error"
+	ReasonParseError                = "parse error"
+	ReasonServerShuttingDown        = "server shutting down"
+	ReasonForcedClose               = "forced close"
+	ReasonForcedServerClose         = "forced server close"
+)
+
+// IsReserved reports whether name is an event name the protocol reserves
+// (connect, connect_error, disconnect, disconnecting, newListener,
+// removeListener); such events cannot be emitted.
+func IsReserved(name string) bool {
+	switch name {
+	case "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener":
+		return true
+	}
+	return false
+}

@@ -31,9 +31,11 @@ func AppendFrame(dst []byte, p Packet) []byte {
 // A binary frame always decodes to a binary message whose Data aliases data.
 // A text frame decodes to a text packet whose Data aliases data, except for
 // the form "b<base64>", which decodes (as in the official engine.io-parser)
-// to a binary message held in a newly allocated buffer.
+// to a binary message held in a newly allocated buffer (base64 padding is
+// optional, line breaks are rejected).
 //
-// Errors are *DecodeError values wrapping ErrInvalidPacket.
+// An empty text frame, an unknown type character and invalid base64 fail
+// with a *DecodeError wrapping ErrInvalidPacket.
 func DecodeFrame(data []byte, binary bool) (Packet, error) {
 	if binary {
 		return Packet{Type: Message, Data: nonEmpty(data), Binary: true}, nil

@@ -3,9 +3,12 @@ package e2e
 import (
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gosio/socketio/cmd/server/app"
 	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/sio/engine"
+	"github.com/gosio/socketio/sio/server"
 )
 
 // TestOfficialClientAgainstGoServer runs every scenario of the official
@@ -13,7 +16,15 @@ import (
 // server configured as the interop test app (CONTRACT.md).
 func TestOfficialClientAgainstGoServer(t *testing.T) {
 	nodeenv.Require(t)
-	c := app.NewConformance(nil, nil)
+	// The contract's timings for tests (CONTRACT.md): 1 s / 1 s, so that a
+	// loaded machine does not time out healthy clients.
+	c := app.NewConformance(nil, &server.Options{
+		PingInterval:      time.Second,
+		PingTimeout:       time.Second,
+		MaxHTTPBufferSize: 1e6,
+		ConnectTimeout:    time.Second,
+		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
+	})
 	ts := httptest.NewServer(c.Handler())
 	t.Cleanup(func() {
 		c.Close()

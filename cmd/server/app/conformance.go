@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
+	"github.com/gosio/socketio/sio/parser"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -110,6 +111,14 @@ func (c *Conformance) Shutdown(ctx context.Context) error {
 
 func ackNull(e *sio.Event) { _ = e.Ack(nil) }
 
+// attachments returns the binary attachments of a received event.
+func attachments(e *sio.Event) [][]byte {
+	if e.Args.Len() == 0 {
+		return nil
+	}
+	return e.Args[0].Attachments
+}
+
 func (c *Conformance) onConnection(s *server.Socket) {
 	nsp := s.Namespace()
 	_ = s.Emit("auth", s.Handshake().Auth)
@@ -144,13 +153,20 @@ func (c *Conformance) onConnection(s *server.Socket) {
 	})
 	s.On("emit-to", func(e *sio.Event) {
 		var req struct {
-			Rooms      []string          `json:"rooms"`
-			Except     []string          `json:"except"`
-			Event      string            `json:"event"`
-			Args       []json.RawMessage `json:"args"`
-			FromSocket bool              `json:"fromSocket"`
+			Rooms      []string `json:"rooms"`
+			Except     []string `json:"except"`
+			Event      string   `json:"event"`
+			FromSocket bool     `json:"fromSocket"`
 		}
 		_ = e.Args.Decode(&req)
+		// The args as raw JSON, placeholders kept, so binary stays binary.
+		var raw struct {
+			Args json.RawMessage `json:"args"`
+		}
+		if e.Args.Len() > 0 {
+			_ = json.Unmarshal(e.Args[0].Raw, &raw)
+		}
+		elems, _ := parser.Value{Raw: raw.Args, Attachments: attachments(e)}.Elems()
 		var op *server.BroadcastOperator
 		if req.FromSocket {
 			op = s.Broadcast()
@@ -158,23 +174,19 @@ func (c *Conformance) onConnection(s *server.Socket) {
 			op = nsp.To()
 		}
 		op = op.To(req.Rooms...).Except(req.Except...)
-		args := make([]any, len(req.Args))
-		for i, a := range req.Args {
-			args[i] = a
-		}
-		_ = op.Emit(req.Event, args...)
+		_ = op.Emit(req.Event, sio.Args(elems).AsAny()...)
 		ackNull(e)
 	})
 	s.On("request-ack", func(e *sio.Event) {
 		var (
 			event     string
-			args      []json.RawMessage
 			timeoutMs int
 		)
-		_ = e.Args.Decode(&event, &args, &timeoutMs)
-		out := make([]any, len(args))
-		for i, a := range args {
-			out[i] = a
+		_ = e.Args.Decode(&event, nil, &timeoutMs)
+		var out []any
+		if e.Args.Len() > 1 {
+			elems, _ := e.Args[1].Elems()
+			out = sio.Args(elems).AsAny()
 		}
 		ctx, cancel := context.WithTimeout(s.Context(), time.Duration(timeoutMs)*time.Millisecond)
 		defer cancel()

@@ -21,8 +21,8 @@ function log(...args) {
 const httpServer = http.createServer();
 const opts = {
   path: "/socket.io/",
-  pingInterval: 300,
-  pingTimeout: 200,
+  pingInterval: Number(process.env.SIO_PING_INTERVAL || 1000),
+  pingTimeout: Number(process.env.SIO_PING_TIMEOUT || 1000),
   connectTimeout: 1000,
   maxHttpBufferSize: 1e6,
   cors: { origin: true, credentials: true },

@@ -1,0 +1,502 @@
+package parser
+
+import (
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// AppendEvent appends the payload of an event, ["name",arg1,...], to dst and
+// returns the extended buffer with the attachments extracted from args.
+//
+// Arguments are encoded like encoding/json with HTML escaping off (like
+// JSON.stringify), except that every []byte found anywhere in them (at the
+// top level or nested in []any, map[string]any, slices, arrays, maps,
+// pointers or exported struct fields) becomes the placeholder
+// {"_placeholder":true,"num":N} and is appended to the attachments, N being
+// its index. The attachments alias the caller's slices. A nil []byte is
+// null, as with encoding/json; an empty one is an empty attachment. As in
+// JavaScript, where only byte buffers are
+// binary, byte arrays ([N]byte) are not binary: they are encoded like
+// encoding/json does, as arrays of numbers.
+//
+// Struct fields follow encoding/json: the json tag gives the name, "-",
+// omitempty, omitzero and string are honored, and embedded structs promote
+// their fields. Types implementing json.Marshaler or encoding.TextMarshaler
+// are left to their own method; a []byte inside their output is not
+// extracted.
+//
+// A json.RawMessage argument is written verbatim. So is a [Value], but the
+// placeholders inside it are renumbered into the attachments of the new
+// payload, so that a received binary argument sent back stays binary.
+//
+// When there is at least one attachment, the packet must be sent as a
+// BinaryEvent. On error, dst is returned unchanged.
+func AppendEvent(dst []byte, name string, args []any) (data []byte, attachments [][]byte, err error) {
+	e := encoder{buf: append(dst, '[')}
+	e.buf = appendString(e.buf, name)
+	for i, a := range args {
+		e.buf = append(e.buf, ',')
+		if err := e.any(a, 0); err != nil {
+			return dst, nil, fmt.Errorf("socket.io parser: argument %d: %w", i, err)
+		}
+	}
+	return append(e.buf, ']'), e.atts, nil
+}
+
+// AppendArgs appends the payload of an acknowledgement, [arg1,...], to dst
+// like [AppendEvent] does. When there is at least one attachment, the packet
+// must be sent as a BinaryAck.
+func AppendArgs(dst []byte, args []any) (data []byte, attachments [][]byte, err error) {
+	e := encoder{buf: append(dst, '[')}
+	for i, a := range args {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if err := e.any(a, 0); err != nil {
+			return dst, nil, fmt.Errorf("socket.io parser: argument %d: %w", i, err)
+		}
+	}
+	return append(e.buf, ']'), e.atts, nil
+}
+
+// encoder writes a payload and collects its attachments.
+type encoder struct {
+	buf  []byte
+	atts [][]byte
+	w    *sliceWriter  // output of je, created on first use
+	je   *json.Encoder // encodes the values that need no walk
+}
+
+// sliceWriter is an io.Writer appending to a slice.
+type sliceWriter struct{ b []byte }
+
+// Write appends p.
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// errRawInvalid reports an argument of raw JSON that is not valid JSON.
+var errRawInvalid = fmt.Errorf("raw JSON argument is not valid JSON: %w", ErrInvalidPayload)
+
+// marshal appends x encoded by encoding/json, without HTML escaping.
+func (e *encoder) marshal(x any) error {
+	if e.je == nil {
+		e.w = &sliceWriter{}
+		e.je = json.NewEncoder(e.w)
+		e.je.SetEscapeHTML(false)
+	}
+	e.w.b = e.buf
+	err := e.je.Encode(x)
+	e.buf, e.w.b = e.w.b, nil
+	if err != nil {
+		return err
+	}
+	e.buf = e.buf[:len(e.buf)-1] // Encode ends with a newline
+	return nil
+}
+
+// attach writes a placeholder for b and records b as the next attachment.
+func (e *encoder) attach(b []byte) {
+	e.buf = append(e.buf, `{"_placeholder":true,"num":`...)
+	e.buf = strconv.AppendInt(e.buf, int64(len(e.atts)), 10)
+	e.buf = append(e.buf, '}')
+	e.atts = append(e.atts, b)
+}
+
+// raw writes raw JSON verbatim.
+func (e *encoder) raw(b []byte) error {
+	if len(b) == 0 {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	if !json.Valid(b) {
+		return errRawInvalid
+	}
+	e.buf = append(e.buf, b...)
+	return nil
+}
+
+// value writes v verbatim, renumbering its placeholders.
+func (e *encoder) value(v Value) error {
+	if len(v.Attachments) == 0 || !mayHavePlaceholder(v.Raw) {
+		return e.raw(v.Raw)
+	}
+	if !json.Valid(v.Raw) {
+		return errRawInvalid
+	}
+	spans, err := placeholders(v.Raw)
+	if err != nil {
+		return err
+	}
+	nums, err := resolve(spans, len(v.Attachments))
+	if err != nil {
+		return err
+	}
+	last := 0
+	for k, sp := range spans {
+		e.buf = append(e.buf, v.Raw[last:sp.start]...)
+		e.attach(v.Attachments[nums[k]])
+		last = sp.end
+	}
+	e.buf = append(e.buf, v.Raw[last:]...)
+	return nil
+}
+
+// any writes x, with fast paths for the generic values of encoding/json.
+func (e *encoder) any(x any, depth int) error {
+	switch x := x.(type) {
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	case string:
+		e.buf = appendString(e.buf, x)
+	case bool:
+		e.buf = strconv.AppendBool(e.buf, x)
+	case float64:
+		var err error
+		e.buf, err = appendFloat(e.buf, x)
+		return err
+	case int:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case []byte:
+		if x == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		e.attach(x)
+	case json.RawMessage:
+		return e.raw(x)
+	case Value:
+		return e.value(x)
+	case []any:
+		if depth > maxDepth {
+			return errTooDeep(x)
+		}
+		if x == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		e.buf = append(e.buf, '[')
+		for i, el := range x {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			if err := e.any(el, depth+1); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ']')
+	case map[string]any:
+		if depth > maxDepth {
+			return errTooDeep(x)
+		}
+		return e.mapAny(x, depth)
+	default:
+		return e.reflect(reflect.ValueOf(x), depth)
+	}
+	return nil
+}
+
+func errTooDeep(x any) error {
+	return &json.UnsupportedValueError{Value: reflect.ValueOf(x), Str: "value nested too deeply or cyclic"}
+}
+
+// mapAny writes m with its keys sorted like encoding/json does.
+func (e *encoder) mapAny(m map[string]any, depth int) error {
+	if m == nil {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	var arr [16]string
+	keys := arr[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	e.buf = append(e.buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.buf = appendString(e.buf, k)
+		e.buf = append(e.buf, ':')
+		if err := e.any(m[k], depth+1); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// reflect writes v, walking it if its type may hold binary data.
+func (e *encoder) reflect(v reflect.Value, depth int) error {
+	if !v.IsValid() {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	t := v.Type()
+	if t == rawMessageType {
+		return e.raw(v.Bytes())
+	}
+	if !needsWalk(t) {
+		return e.leaf(v)
+	}
+	if depth > maxDepth {
+		return errTooDeep(v)
+	}
+	if t == valueType {
+		if !v.CanInterface() {
+			return &json.UnsupportedTypeError{Type: t}
+		}
+		return e.value(v.Interface().(Value))
+	}
+	if isByteSlice(t) {
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		e.attach(v.Bytes())
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		if v.CanInterface() {
+			return e.any(v.Interface(), depth+1)
+		}
+		return e.reflect(v.Elem(), depth+1)
+	case reflect.Pointer:
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.reflect(v.Elem(), depth+1)
+	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		e.buf = append(e.buf, '[')
+		for i := range v.Len() {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			if err := e.reflect(v.Index(i), depth+1); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ']')
+		return nil
+	case reflect.Map:
+		return e.mapValue(v, depth)
+	case reflect.Struct:
+		return e.structValue(v, depth)
+	}
+	return e.leaf(v)
+}
+
+// leaf writes v, which holds no binary data, with encoding/json.
+func (e *encoder) leaf(v reflect.Value) error {
+	if !v.CanInterface() {
+		return &json.UnsupportedTypeError{Type: v.Type()}
+	}
+	t := v.Type()
+	if t.PkgPath() == "" && t.Name() != "" { // predeclared type, no methods
+		switch t.Kind() {
+		case reflect.String:
+			e.buf = appendString(e.buf, v.String())
+			return nil
+		case reflect.Bool:
+			e.buf = strconv.AppendBool(e.buf, v.Bool())
+			return nil
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
+			return nil
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			e.buf = strconv.AppendUint(e.buf, v.Uint(), 10)
+			return nil
+		case reflect.Float64:
+			var err error
+			e.buf, err = appendFloat(e.buf, v.Float())
+			return err
+		}
+	}
+	if v.CanAddr() {
+		// Like encoding/json, let an addressable value use a marshal method
+		// declared on its pointer type.
+		return e.marshal(v.Addr().Interface())
+	}
+	return e.marshal(v.Interface())
+}
+
+// mapValue writes the map v with its keys sorted like encoding/json does.
+func (e *encoder) mapValue(v reflect.Value, depth int) error {
+	if v.IsNil() {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	type entry struct {
+		key string
+		val reflect.Value
+	}
+	entries := make([]entry, 0, v.Len())
+	for it := v.MapRange(); it.Next(); {
+		k, err := mapKey(it.Key())
+		if err != nil {
+			return err
+		}
+		entries = append(entries, entry{k, it.Value()})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	e.buf = append(e.buf, '{')
+	for i, en := range entries {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.buf = appendString(e.buf, en.key)
+		e.buf = append(e.buf, ':')
+		if err := e.reflect(en.val, depth+1); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// mapKey returns the JSON object key of the map key k like encoding/json.
+func mapKey(k reflect.Value) (string, error) {
+	if k.Kind() == reflect.String {
+		return k.String(), nil
+	}
+	if k.Type().Implements(textMarshalerType) {
+		if k.Kind() == reflect.Pointer && k.IsNil() {
+			return "", nil
+		}
+		if !k.CanInterface() {
+			return "", &json.UnsupportedTypeError{Type: k.Type()}
+		}
+		b, err := k.Interface().(encoding.TextMarshaler).MarshalText()
+		if err != nil {
+			return "", &json.MarshalerError{Type: k.Type(), Err: err}
+		}
+		return string(b), nil
+	}
+	switch k.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(k.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(k.Uint(), 10), nil
+	}
+	return "", &json.UnsupportedTypeError{Type: k.Type()}
+}
+
+// structValue writes the struct v as an object of its fields in order.
+func (e *encoder) structValue(v reflect.Value, depth int) error {
+	e.buf = append(e.buf, '{')
+	first := true
+	fields := structFields(v.Type())
+	for i := range fields {
+		f := &fields[i]
+		fv, ok := fieldByIndex(v, f.index)
+		if !ok || (f.omitEmpty && isEmpty(fv)) || (f.omitZero && isZero(fv)) {
+			continue
+		}
+		if !first {
+			e.buf = append(e.buf, ',')
+		}
+		first = false
+		e.buf = append(e.buf, f.key...)
+		var err error
+		if f.quoted {
+			err = e.quoted(fv, depth)
+		} else {
+			err = e.reflect(fv, depth+1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// quoted writes a scalar field tagged with the "string" option: its JSON
+// encoding inside a JSON string.
+func (e *encoder) quoted(v reflect.Value, depth int) error {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		v = v.Elem()
+	}
+	mark := len(e.buf)
+	if err := e.reflect(v, depth+1); err != nil {
+		return err
+	}
+	enc := string(e.buf[mark:])
+	e.buf = appendString(e.buf[:mark], enc)
+	return nil
+}
+
+// fieldByIndex returns the field of struct v at index, following embedded
+// pointers; it reports false when one of them is nil.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for k, i := range index {
+		if k > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(i)
+	}
+	return v, true
+}
+
+// isEmpty reports whether omitempty omits v.
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
+}
+
+// isZero reports whether omitzero omits v: its IsZero method says so, or it
+// is the zero value.
+func isZero(v reflect.Value) bool {
+	t := v.Type()
+	switch {
+	case (t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface) && v.IsNil():
+		return true
+	case t.Implements(isZeroerType) && v.CanInterface():
+		return v.Interface().(interface{ IsZero() bool }).IsZero()
+	case reflect.PointerTo(t).Implements(isZeroerType) && v.CanInterface():
+		if !v.CanAddr() {
+			c := reflect.New(t).Elem()
+			c.Set(v)
+			v = c
+		}
+		return v.Addr().Interface().(interface{ IsZero() bool }).IsZero()
+	}
+	return v.IsZero()
+}

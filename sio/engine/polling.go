@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -28,10 +30,10 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 		// Overlap: the session ends; the pending GET gets a close packet.
 		s.mu.Unlock()
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
-		s.closeWith(ReasonTransportError, errors.New("engine: overlapping polling requests"), false)
+		s.closeWith(ReasonTransportError, errPollOverlap, false)
 		return
 	}
-	if s.upgraded || s.transport != "polling" {
+	if s.transport != "polling" {
 		s.mu.Unlock()
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		return
@@ -41,17 +43,17 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 		if s.state == stateClosed {
 			s.pollWaiting = false
 			s.mu.Unlock()
-			writePayload(w, r, eio.AppendPayload(nil, eio.Packet{Type: eio.Close}))
+			writePayload(w, closeFrame)
 			return
 		}
 		if s.transport != "polling" {
 			// Upgraded while waiting: release the request with a noop.
 			s.pollWaiting = false
 			s.mu.Unlock()
-			writePayload(w, r, noopFrame)
+			writePayload(w, noopFrame)
 			return
 		}
-		if len(s.queue) > 0 || (s.upgrading && s.state == stateOpen) {
+		if len(s.queue) > 0 || (s.probed && s.state == stateOpen) {
 			break
 		}
 		s.mu.Unlock()
@@ -61,7 +63,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			s.pollWaiting = false
 			s.mu.Unlock()
-			s.closeWith(ReasonTransportError, errors.New("engine: poll connection closed prematurely"), false)
+			s.closeWith(ReasonTransportError, errPollClosed, false)
 			return
 		}
 		s.mu.Lock()
@@ -70,12 +72,37 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 	closing := s.state == stateClosing
 	s.pollWaiting = false
 	s.mu.Unlock()
-	var body []byte
-	if len(frames) == 0 {
-		body = append(body, noopFrame...)
+	writePayload(w, encodePayload(frames))
+	if closing {
+		s.finish(false)
 	}
+}
+
+var (
+	errPollOverlap = errors.New("engine: overlapping polling requests")
+	errPollClosed  = errors.New("engine: poll connection closed prematurely")
+	errPostOverlap = errors.New("engine: data request overlap from client")
+	errPostClosed  = errors.New("engine: data request connection closed prematurely")
+)
+
+// encodePayload joins frames into a long-polling payload; binary frames
+// are written as "b" and base64. No frame makes a noop (released during
+// an upgrade).
+func encodePayload(frames []Frame) []byte {
+	if len(frames) == 0 {
+		return noopFrame
+	}
+	n := len(frames) - 1
+	for _, f := range frames {
+		if f.Binary {
+			n += 1 + base64.StdEncoding.EncodedLen(len(f.Data))
+		} else {
+			n += len(f.Data)
+		}
+	}
+	body := make([]byte, 0, n)
 	for i, f := range frames {
-		if i > 0 || len(body) > 0 {
+		if i > 0 {
 			body = append(body, eio.RecordSeparator)
 		}
 		if f.Binary {
@@ -84,27 +111,31 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 			body = append(body, f.Data...)
 		}
 	}
-	writePayload(w, r, body)
-	if closing {
-		s.finish()
-	}
+	return body
 }
 
-func writePayload(w http.ResponseWriter, r *http.Request, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+// setPollingHeaders sets the headers upstream sends on every polling response.
+func setPollingHeaders(h http.Header, contentType string, n int) {
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(n))
+	h.Set("Cache-Control", "no-store")
+}
+
+func writePayload(w http.ResponseWriter, body []byte) {
+	setPollingHeaders(w.Header(), "text/plain; charset=UTF-8", len(body))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
 
-// serveData handles a POST: a payload of packets from the client.
+// serveData handles a POST: a payload of packets from the client. The
+// packets are delivered before the answer, as upstream does, so a client
+// that waits for the answer before its next POST never overlaps.
 func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.postActive {
 		s.mu.Unlock()
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
-		s.closeWith(ReasonTransportError, errors.New("engine: data request overlap from client"), false)
+		s.closeWith(ReasonTransportError, errPostOverlap, false)
 		return
 	}
 	s.postActive = true
@@ -115,17 +146,17 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
-	max := s.srv.opts.MaxHTTPBufferSize
-	if r.ContentLength > max {
+	limit := s.srv.opts.MaxHTTPBufferSize
+	if r.ContentLength > limit {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		s.closeWith(ReasonTransportError, errors.New("engine: data request connection closed prematurely"), false)
+		s.closeWith(ReasonTransportError, fmt.Errorf("%w: %w", errPostClosed, err), false)
 		return
 	}
-	if int64(len(body)) > max {
+	if int64(len(body)) > limit {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
@@ -135,28 +166,17 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		s.closeWith(ReasonTransportError, ErrInvalidPacket, false)
 		return
 	}
-	packets, err := eio.DecodePayload(nil, body, eio.Limits{MaxBytes: int(max)})
+	packets, err := eio.DecodePayload(nil, body, eio.Limits{MaxBytes: int(limit)})
 	if err != nil {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
 		return
 	}
-	// Answer first, as upstream does, then deliver.
-	h := w.Header()
-	h.Set("Content-Type", "text/html")
-	h.Set("Content-Length", "2")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("ok"))
 	for _, p := range packets {
-		if s.isClosed() {
-			return
-		}
 		s.onPacket(p)
 	}
-}
-
-func (s *Socket) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state == stateClosed
+	// text/html, as upstream: text/plain made some browsers offer a download.
+	setPollingHeaders(w.Header(), "text/html", 2)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("ok"))
 }

@@ -33,8 +33,8 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*Socket
 	closed   bool
-	drained  chan struct{}  // closed when shutting down and no session is left
 	wg       sync.WaitGroup // every goroutine the server starts
+	live     sync.WaitGroup // every registered session until its OnClose returned
 
 	// ctx ends when the server closes; every session context derives from it.
 	ctx    context.Context
@@ -187,6 +187,7 @@ func (s *Server) newSession(r *http.Request, transport string, ws *wsConn) (*Soc
 		return nil, fmt.Errorf("engine: session id %q unusable: %w", id, errDuplicateID)
 	}
 	s.sessions[id] = sess
+	s.live.Add(1)
 	s.mu.Unlock()
 
 	upgrades := []string{}
@@ -232,15 +233,14 @@ func (s *Server) remove(sess *Socket) {
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
 	}
-	if s.drained != nil && len(s.sessions) == 0 {
-		closeOnce(s.drained)
-	}
 	s.mu.Unlock()
 }
 
 // Close closes every session at once (reason "forced server close"; a
 // graceful close under way ends at once too) and refuses new ones. It
-// waits for the server's goroutines to end. It is idempotent.
+// waits until every session's OnClose has returned and the server's
+// goroutines have ended, so it must not be called from an OnClose or
+// OnConnection handler. It is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -252,6 +252,8 @@ func (s *Server) Close() error {
 	for _, sess := range list {
 		sess.closeWith(ReasonForcedServerClose, nil, false)
 	}
+	// Sessions closed by other goroutines may still be in OnClose.
+	s.live.Wait()
 	s.cancel()
 	s.wg.Wait()
 	return nil
@@ -259,43 +261,32 @@ func (s *Server) Close() error {
 
 // Shutdown closes every session gracefully: queued packets are flushed
 // (a pending long-poll is answered with them and a close packet; a
-// WebSocket is closed after them), then waits for the server's goroutines
-// until ctx ends, when it closes what is left at once.
+// WebSocket is closed after them). It waits for the sessions to end until
+// ctx ends, then closes what is left at once, as Close does, and returns
+// ctx's error. Like Close, it must not be called from a handler.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
-	if s.drained == nil {
-		s.drained = make(chan struct{})
-	}
-	drained := s.drained
 	list := make([]*Socket, 0, len(s.sessions))
 	for _, sess := range s.sessions {
 		list = append(list, sess)
-	}
-	if len(s.sessions) == 0 {
-		closeOnce(drained)
 	}
 	s.mu.Unlock()
 	for _, sess := range list {
 		sess.Close()
 	}
 	var err error
-	select {
-	case <-drained:
-	case <-ctx.Done():
-		err = ctx.Err()
+wait:
+	for _, sess := range list {
+		select {
+		case <-sess.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		}
 	}
-	s.Close()
+	_ = s.Close()
 	return err
-}
-
-// closeOnce closes ch unless it is closed already; the caller serialises calls.
-func closeOnce(ch chan struct{}) {
-	select {
-	case <-ch:
-	default:
-		close(ch)
-	}
 }
 
 // generateID returns 20 URL-safe characters from 15 random bytes, like

@@ -76,9 +76,9 @@ type Socket struct {
 	pollWake    chan struct{} // capacity 1: something to send, or closing
 	postActive  bool
 	// upgrade
-	upgrading bool // a WebSocket is probing
-	probed    bool // the probe was answered: a GET now gets a noop at once
-	upgraded  bool
+	probing  *wsConn // the WebSocket of the upgrade under way
+	probed   bool    // the probe was answered: a GET now gets a noop at once
+	upgraded bool
 	// heartbeat: one timer, alternately waiting to ping and waiting for the pong
 	timer     *time.Timer
 	awaitPong bool
@@ -88,6 +88,8 @@ type Socket struct {
 	closeDeferred bool
 	closeReason   string
 	closeErr      error
+	// done is closed once the session is released and OnClose returned.
+	done chan struct{}
 }
 
 func newSocket(srv *Server, id string, r *http.Request, transport string, ws *wsConn) *Socket {
@@ -109,6 +111,7 @@ func newSocket(srv *Server, id string, r *http.Request, transport string, ws *ws
 		ws:         ws,
 		pollWake:   make(chan struct{}, 1),
 		connecting: true,
+		done:       make(chan struct{}),
 	}
 }
 
@@ -359,9 +362,6 @@ func (s *Socket) closeWith(reason string, err error, graceful bool) {
 		return
 	case stateClosing:
 		s.mu.Unlock()
-		if !graceful {
-			s.finish(false)
-		}
 		return
 	}
 	s.closeReason, s.closeErr = reason, err
@@ -439,9 +439,14 @@ func (s *Socket) finish(graceful bool) {
 	default:
 	}
 	s.srv.log.Debug("engine: session closed", "sid", s.id, "reason", reason)
-	if !deferred && onClose != nil {
+	if deferred {
+		return // connected reports it
+	}
+	if onClose != nil {
 		onClose(reason, err)
 	}
+	close(s.done)
+	s.srv.live.Done()
 }
 
 // connected ends the connection handler's run: a close that happened
@@ -454,8 +459,12 @@ func (s *Socket) connected() bool {
 	reason, err := s.closeReason, s.closeErr
 	closed := s.state == stateClosed
 	s.mu.Unlock()
-	if deferred && onClose != nil {
-		onClose(reason, err)
+	if deferred {
+		if onClose != nil {
+			onClose(reason, err)
+		}
+		close(s.done)
+		s.srv.live.Done()
 	}
 	return !closed
 }

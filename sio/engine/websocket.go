@@ -5,7 +5,11 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -67,7 +71,8 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.newSession(r, "websocket", ws)
 	if err != nil {
-		_ = ws.c.Close(websocket.StatusGoingAway, "server closed")
+		s.log.Debug("engine: handshake failed", "err", err)
+		ws.closeNow()
 		return
 	}
 	sess.readLoop(ws)
@@ -75,97 +80,118 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
 
 // serveUpgrade handles a WebSocket that asks to take over a polling session.
 func (s *Socket) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	if s.srv.opts.DisallowUpgrades {
+		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		return
+	}
 	ws, err := s.srv.accept(w, r)
 	if err != nil {
 		return
 	}
 	s.mu.Lock()
-	ok := s.state == stateOpen && s.transport == "polling" && !s.upgrading && !s.upgraded && !s.srv.opts.DisallowUpgrades
+	ok := s.state == stateOpen && s.transport == "polling" && s.probing == nil && !s.upgraded
 	if ok {
-		s.upgrading = true
+		s.probing = ws
 	}
 	s.mu.Unlock()
 	if !ok {
+		// Like upstream: an upgrade under way or done, or a session that
+		// is closing, gets its extra WebSocket closed.
 		ws.closeNow()
 		return
 	}
 	if err := s.probe(ws); err != nil {
 		s.srv.log.Debug("engine: upgrade failed", "sid", s.id, "err", err)
-		s.mu.Lock()
-		s.upgrading = false
-		s.mu.Unlock()
+		s.abandonUpgrade(ws)
 		ws.closeNow()
 		return
 	}
 	s.readLoop(ws)
 }
 
+// abandonUpgrade forgets the upgrade by ws, if it is still the one under
+// way. It runs before ws is closed, so that a client seeing the close may
+// retry at once.
+func (s *Socket) abandonUpgrade(ws *wsConn) {
+	s.mu.Lock()
+	if s.probing == ws {
+		s.probing = nil
+		s.probed = false
+	}
+	s.mu.Unlock()
+}
+
 var errUpgrade = errors.New("engine: invalid upgrade")
 
 // probe runs the upgrade: 2probe is answered 3probe, a pending GET is
 // released with a noop, and 5 switches the session to the WebSocket, where
-// what is queued is flushed.
+// what is queued is flushed. It fails after Options.UpgradeTimeout.
 func (s *Socket) probe(ws *wsConn) error {
-	ctx, cancel := context.WithTimeout(s.ctx, s.srv.opts.UpgradeTimeout)
+	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
+	timer := time.AfterFunc(s.srv.opts.UpgradeTimeout, func() {
+		s.abandonUpgrade(ws)
+		cancel() // ends the read under way, and closes ws
+	})
+	defer timer.Stop()
 	p, err := ws.read(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("engine: reading the probe: %w", err)
 	}
 	if p.Type != eio.Ping || string(p.Data) != "probe" {
-		return errUpgrade
+		return fmt.Errorf("%w: %s packet instead of the probe", errUpgrade, p.Type)
 	}
 	if err := ws.c.Write(ctx, websocket.MessageText, []byte("3probe")); err != nil {
-		return err
+		return fmt.Errorf("engine: answering the probe: %w", err)
 	}
 	s.mu.Lock()
-	s.wakeLocked() // a pending GET gets a noop
+	if s.probing == ws {
+		s.probed = true
+		s.wakeLocked() // a pending GET gets a noop
+	}
 	s.mu.Unlock()
 	p, err = ws.read(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("engine: reading the upgrade packet: %w", err)
 	}
 	if p.Type != eio.Upgrade {
-		return errUpgrade
+		return fmt.Errorf("%w: %s packet instead of upgrade", errUpgrade, p.Type)
 	}
 	s.mu.Lock()
-	if s.state != stateOpen {
+	if s.state != stateOpen || s.probing != ws || !timer.Stop() {
 		s.mu.Unlock()
-		return ErrClosed
+		return fmt.Errorf("%w: session closed or upgrade timed out", ErrClosed)
 	}
 	s.transport = "websocket"
 	s.ws = ws
-	s.upgrading = false
+	s.probing = nil
+	s.probed = false
 	s.upgraded = true
-	s.wakeLocked()
-	// release a GET that might still be pending
-	select {
+	s.wakeLocked() // flush what is queued on the WebSocket
+	select {       // release a GET that might still be pending
 	case s.pollWake <- struct{}{}:
 	default:
 	}
+	onUpgrade := s.onUpgrade
 	s.mu.Unlock()
 	s.srv.log.Debug("engine: upgraded", "sid", s.id)
-	if s.onUpgrade != nil {
-		s.onUpgrade("websocket")
+	if onUpgrade != nil {
+		onUpgrade("websocket")
 	}
 	return nil
 }
 
-// readLoop reads the session's WebSocket until it fails.
+// readLoop reads the session's WebSocket until it fails. It reads without
+// a deadline: the connection is closed when the session ends, which ends
+// the read (cancelling a read context would cut a graceful close short).
 func (s *Socket) readLoop(ws *wsConn) {
 	for {
-		p, err := ws.read(s.ctx)
+		p, err := ws.read(context.Background())
 		if err != nil {
-			var ce websocket.CloseError
-			switch {
-			case errors.Is(err, eio.ErrInvalidPacket):
+			if errors.Is(err, eio.ErrInvalidPacket) {
 				s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
-			case errors.As(err, &ce) && (ce.Code == websocket.StatusNormalClosure || ce.Code == websocket.StatusGoingAway):
-				s.closeWith(ReasonTransportClose, nil, false)
-			case errors.As(err, &ce):
-				s.closeWith(ReasonTransportError, err, false)
-			default:
-				s.closeWith(ReasonTransportClose, err, false)
+			} else {
+				s.closeWith(readErrorReason(err), err, false)
 			}
 			return
 		}
@@ -173,20 +199,34 @@ func (s *Socket) readLoop(ws *wsConn) {
 	}
 }
 
+// readErrorReason maps a read error to the reason upstream gives: the peer
+// closing (with a close frame or not) is "transport close", anything else
+// (a message over the size limit, a protocol violation) "transport error".
+func readErrorReason(err error) string {
+	var ce websocket.CloseError
+	switch {
+	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return ReasonTransportClose
+	default:
+		return ReasonTransportError
+	}
+}
+
 // writeLoop writes what is queued on the WebSocket and exits when the
-// queue is empty: an idle session has no writer goroutine.
+// queue is empty: an idle session has no writer goroutine. When the session
+// is closing gracefully, it closes the connection once all is written.
 func (s *Socket) writeLoop() {
 	defer s.srv.wg.Done()
 	for {
 		s.mu.Lock()
 		frames := s.takeQueueLocked()
 		ws := s.ws
-		if len(frames) == 0 || ws == nil {
+		if len(frames) == 0 || ws == nil || s.state == stateClosed {
 			s.writing = false
 			closing := s.state == stateClosing
 			s.mu.Unlock()
 			if closing {
-				s.finish()
+				s.finish(true)
 			}
 			return
 		}
@@ -196,8 +236,7 @@ func (s *Socket) writeLoop() {
 				s.mu.Lock()
 				s.writing = false
 				s.mu.Unlock()
-				s.closeWith(ReasonTransportError, err, false)
-				s.finish()
+				s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
 				return
 			}
 		}

@@ -45,7 +45,7 @@ type closeEvent struct {
 // harness is an engine server behind an httptest server, recording what
 // its sessions do.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *Server
 	ts   *httptest.Server
 	url  string // http://host/engine.io/
@@ -65,7 +65,7 @@ type harness struct {
 
 // newHarness starts a server with opts; setup may adjust the harness
 // before the server serves.
-func newHarness(t *testing.T, opts *Options, setup ...func(*harness)) *harness {
+func newHarness(t testing.TB, opts *Options, setup ...func(*harness)) *harness {
 	t.Helper()
 	h := &harness{
 		t:         t,
@@ -226,7 +226,7 @@ func (h *harness) eventually(what string, cond func() bool) {
 	eventually(h.t, what, cond)
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
@@ -238,7 +238,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // recv returns the next value of ch, failing the test after waitTimeout.
-func recv[T any](t *testing.T, ch <-chan T) T {
+func recv[T any](t testing.TB, ch <-chan T) T {
 	t.Helper()
 	select {
 	case v := <-ch:
@@ -284,7 +284,7 @@ func (h *harness) dialRaw(kv ...string) (*websocket.Conn, *http.Response, error)
 }
 
 // readWS reads one frame.
-func readWS(t *testing.T, c *websocket.Conn) (string, bool) {
+func readWS(t testing.TB, c *websocket.Conn) (string, bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -294,7 +294,7 @@ func readWS(t *testing.T, c *websocket.Conn) (string, bool) {
 }
 
 // readWSText reads one frame, which must be text.
-func readWSText(t *testing.T, c *websocket.Conn) string {
+func readWSText(t testing.TB, c *websocket.Conn) string {
 	t.Helper()
 	s, bin := readWS(t, c)
 	require.False(t, bin, "binary frame %q", s)
@@ -302,7 +302,7 @@ func readWSText(t *testing.T, c *websocket.Conn) string {
 }
 
 // readWSErr reads until the connection fails and returns the error.
-func readWSErr(t *testing.T, c *websocket.Conn) error {
+func readWSErr(t testing.TB, c *websocket.Conn) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -314,7 +314,7 @@ func readWSErr(t *testing.T, c *websocket.Conn) error {
 	}
 }
 
-func writeWS(t *testing.T, c *websocket.Conn, s string) {
+func writeWS(t testing.TB, c *websocket.Conn, s string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()

@@ -362,6 +362,9 @@ func (s *Socket) closeWith(reason string, err error, graceful bool) {
 		return
 	case stateClosing:
 		s.mu.Unlock()
+		if !graceful {
+			s.finish(false)
+		}
 		return
 	}
 	s.closeReason, s.closeErr = reason, err

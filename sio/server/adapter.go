@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/engine"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -71,8 +72,31 @@ type Adapter interface {
 	ServerSideEmit(ctx context.Context, event string, args []any, onAck func(sio.Args)) (int, error)
 	// ServerCount returns the number of nodes (1 for the in-memory adapter).
 	ServerCount(ctx context.Context) (int, error)
+	// PersistSession keeps the state of a socket that disconnected for a
+	// reason that allows recovery, for RestoreSession. It is called only
+	// when connection state recovery is on.
+	PersistSession(ctx context.Context, sess *Session) error
+	// RestoreSession returns the session pid, with the event packets sent
+	// to its rooms after the one whose offset is given, in order (each
+	// carries its own offset as its last argument). It returns nil, nil
+	// when the session is unknown or expired, or when offset is unknown
+	// or too old. Broadcast appends the offsets and keeps the packets.
+	RestoreSession(ctx context.Context, pid, offset string) (*Session, error)
 	// Close releases the adapter.
 	Close() error
+}
+
+// Session is the state of a socket kept for connection state recovery.
+type Session struct {
+	// SID is the socket's id, PID its private session id.
+	SID, PID string
+	// Rooms are the rooms the socket was in (its own room included).
+	Rooms []Room
+	// Data is the socket's user data (Socket.Data).
+	Data any
+	// MissedPackets are, from RestoreSession, the event packets the client
+	// missed, in order.
+	MissedPackets []*parser.Packet
 }
 
 // AdapterFactory creates the adapter of a namespace.
@@ -101,7 +125,10 @@ type AdapterEvent struct {
 }
 
 // MemoryAdapter keeps rooms in memory and reaches the sockets of this node.
-// It is the default adapter, and the local part of cluster adapters.
+// It is the default adapter, and the local part of cluster adapters. With
+// connection state recovery on, it also keeps the sessions of disconnected
+// sockets and the event packets broadcast during the last
+// MaxDisconnectionDuration (upstream's SessionAwareAdapter).
 type MemoryAdapter struct {
 	nsp *Namespace
 
@@ -112,14 +139,26 @@ type MemoryAdapter struct {
 	// OnEvent, when set (before use), is called for every membership change
 	// (create-room, delete-room, join-room, leave-room), outside locks.
 	OnEvent func(AdapterEvent)
+
+	// Connection state recovery. logMu serialises the broadcasts that are
+	// kept, so that their order in the log is the order every socket gets
+	// them, and makes a restoration atomic with respect to them.
+	logMu    sync.Mutex
+	sessions map[string]storedSession // by pid
+	packets  []storedPacket
+	firstSeq uint64 // sequence number of packets[0]
+	nextSeq  uint64
+	prefix   string // offsets are prefix + sequence number in base 36
 }
 
 // NewMemoryAdapter returns the in-memory adapter of nsp.
 func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 	return &MemoryAdapter{
-		nsp:   nsp,
-		rooms: make(map[Room]map[string]struct{}),
-		sids:  make(map[string]map[Room]struct{}),
+		nsp:      nsp,
+		rooms:    make(map[Room]map[string]struct{}),
+		sids:     make(map[string]map[Room]struct{}),
+		sessions: make(map[string]storedSession),
+		prefix:   newSocketID()[:8] + "-",
 	}
 }
 
@@ -133,7 +172,10 @@ func (a *MemoryAdapter) emit(evs []AdapterEvent) {
 }
 
 // AddAll implements Adapter.
-func (a *MemoryAdapter) AddAll(id string, rooms ...Room) {
+func (a *MemoryAdapter) AddAll(id string, rooms ...Room) { a.emit(a.addAll(id, rooms)) }
+
+// addAll is AddAll returning the events instead of reporting them.
+func (a *MemoryAdapter) addAll(id string, rooms []Room) []AdapterEvent {
 	var evs []AdapterEvent
 	a.mu.Lock()
 	set := a.sids[id]
@@ -156,7 +198,7 @@ func (a *MemoryAdapter) AddAll(id string, rooms ...Room) {
 		evs = append(evs, AdapterEvent{Kind: "join-room", Room: r, ID: id})
 	}
 	a.mu.Unlock()
-	a.emit(evs)
+	return evs
 }
 
 // Del implements Adapter.
@@ -188,7 +230,10 @@ func (a *MemoryAdapter) delLocked(id string, room Room, evs []AdapterEvent) []Ad
 }
 
 // DelAll implements Adapter.
-func (a *MemoryAdapter) DelAll(id string) {
+func (a *MemoryAdapter) DelAll(id string) { a.emit(a.delAll(id)) }
+
+// delAll is DelAll returning the events instead of reporting them.
+func (a *MemoryAdapter) delAll(id string) []AdapterEvent {
 	var evs []AdapterEvent
 	a.mu.Lock()
 	for r := range a.sids[id] {
@@ -196,7 +241,7 @@ func (a *MemoryAdapter) DelAll(id string) {
 	}
 	delete(a.sids, id)
 	a.mu.Unlock()
-	a.emit(evs)
+	return evs
 }
 
 // SocketRooms implements Adapter.
@@ -219,6 +264,16 @@ func (a *MemoryAdapter) Rooms() []Room {
 		out = append(out, r)
 	}
 	return out
+}
+
+// live returns the connected socket id of the namespace, or nil: a socket
+// that is disconnecting is no longer reached, though it is in its rooms
+// until its disconnecting handlers have run.
+func (a *MemoryAdapter) live(id string) *Socket {
+	if s := a.nsp.socket(id); s != nil && s.Connected() {
+		return s
+	}
+	return nil
 }
 
 // Sockets implements Adapter.
@@ -282,23 +337,48 @@ func (a *MemoryAdapter) selectIDs(opts *BroadcastOptions) []string {
 }
 
 // Broadcast implements Adapter: the packet is encoded once and the same
-// frames are queued on every receiver.
+// frames are queued on every receiver. With connection state recovery on,
+// an event without acknowledgement that is not volatile gets an offset as
+// its last argument and is kept for the sessions to restore.
 func (a *MemoryAdapter) Broadcast(pkt *parser.Packet, opts *BroadcastOptions) error {
-	frames := encodeFrames(pkt)
-	a.forEach(opts, func(id string) {
-		if s := a.nsp.socket(id); s != nil {
-			s.conn.write(frames, opts.Volatile)
-		}
-	})
+	var notify []*Socket
+	if a.recovery() != nil && keepable(pkt, opts) {
+		a.logMu.Lock()
+		pkt = a.keepLocked(pkt, opts)
+		notify = a.deliver(encodeFrames(pkt), opts)
+		a.logMu.Unlock()
+	} else {
+		notify = a.deliver(encodeFrames(pkt), opts)
+	}
+	for _, s := range notify {
+		s.notifyOutgoing(pkt)
+	}
 	return nil
 }
 
-// BroadcastWithAck implements Adapter. Each receiver gets its own ack id,
-// so the text frame is encoded per receiver; attachments are shared.
-func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, onAck func(sio.Args)) (int, error) {
-	n := 0
+// deliver queues frames on the selected sockets and returns those that
+// have outgoing catch-all handlers to notify.
+func (a *MemoryAdapter) deliver(frames []engine.Frame, opts *BroadcastOptions) []*Socket {
+	var notify []*Socket
 	a.forEach(opts, func(id string) {
-		s := a.nsp.socket(id)
+		if s := a.live(id); s != nil && s.deliver(frames, opts.Volatile) && s.hasOutgoing.Load() {
+			notify = append(notify, s)
+		}
+	})
+	return notify
+}
+
+// BroadcastWithAck implements Adapter. Each receiver gets its own ack id,
+// so the text frame is encoded per receiver; attachments are shared. The
+// acknowledgements still pending when ctx ends are forgotten.
+func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, onAck func(sio.Args)) (int, error) {
+	type sent struct {
+		s  *Socket
+		id uint64
+	}
+	var all []sent
+	a.forEach(opts, func(id string) {
+		s := a.live(id)
 		if s == nil {
 			return
 		}
@@ -309,20 +389,28 @@ func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, pkt *parser.Packet
 			}
 		}, 0)
 		p.HasID = true
-		if s.conn.write(encodeFrames(&p), opts.Volatile) {
-			n++
+		s.notifyOutgoing(&p)
+		if s.deliver(encodeFrames(&p), opts.Volatile) {
+			all = append(all, sent{s, p.ID})
 		} else {
 			s.cancelAck(p.ID)
 		}
 	})
-	return n, nil
+	if len(all) > 0 {
+		context.AfterFunc(ctx, func() {
+			for _, x := range all {
+				x.s.cancelAck(x.id)
+			}
+		})
+	}
+	return len(all), nil
 }
 
 // FetchSockets implements Adapter.
 func (a *MemoryAdapter) FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]RemoteSocket, error) {
 	var out []RemoteSocket
 	a.forEach(opts, func(id string) {
-		if s := a.nsp.socket(id); s != nil {
+		if s := a.live(id); s != nil {
 			out = append(out, s)
 		}
 	})
@@ -332,7 +420,7 @@ func (a *MemoryAdapter) FetchSockets(ctx context.Context, opts *BroadcastOptions
 // AddSockets implements Adapter.
 func (a *MemoryAdapter) AddSockets(opts *BroadcastOptions, rooms []Room) {
 	a.forEach(opts, func(id string) {
-		if s := a.nsp.socket(id); s != nil {
+		if s := a.live(id); s != nil {
 			s.Join(rooms...)
 		}
 	})
@@ -341,7 +429,7 @@ func (a *MemoryAdapter) AddSockets(opts *BroadcastOptions, rooms []Room) {
 // DelSockets implements Adapter.
 func (a *MemoryAdapter) DelSockets(opts *BroadcastOptions, rooms []Room) {
 	a.forEach(opts, func(id string) {
-		if s := a.nsp.socket(id); s != nil {
+		if s := a.live(id); s != nil {
 			s.Leave(rooms...)
 		}
 	})
@@ -350,7 +438,7 @@ func (a *MemoryAdapter) DelSockets(opts *BroadcastOptions, rooms []Room) {
 // DisconnectSockets implements Adapter.
 func (a *MemoryAdapter) DisconnectSockets(opts *BroadcastOptions, close bool) {
 	a.forEach(opts, func(id string) {
-		if s := a.nsp.socket(id); s != nil {
+		if s := a.live(id); s != nil {
 			s.Disconnect(close)
 		}
 	})

@@ -20,11 +20,18 @@ type conn struct {
 	eng *engine.Socket
 	dec parser.Decoder // read path only
 
-	mu             sync.Mutex
-	sockets        map[string]*Socket // by namespace name
-	connectTimer   *time.Timer
-	closed         bool
-	pendingConnect int // namespaces whose middlewares are running
+	mu           sync.Mutex
+	sockets      map[string]*Socket // by namespace name
+	pending      map[string]bool    // namespaces whose CONNECT is being handled
+	connectTimer *time.Timer
+	closed       bool
+	closeReason  string
+
+	// handler queue (see the package doc): tasks run in order on a
+	// goroutine that exists only while there are tasks.
+	qmu     sync.Mutex
+	queue   []func()
+	running bool
 }
 
 func newConn(srv *Server, es *engine.Socket) *conn {
@@ -33,12 +40,13 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 		eng:     es,
 		dec:     parser.Decoder{MaxAttachments: srv.opts.MaxAttachments},
 		sockets: make(map[string]*Socket),
+		pending: make(map[string]bool),
 	}
 	es.OnMessage(c.onMessage)
 	es.OnClose(c.onClose)
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
-		idle := len(c.sockets) == 0 && c.pendingConnect == 0 && !c.closed
+		idle := len(c.sockets) == 0 && len(c.pending) == 0 && !c.closed
 		c.mu.Unlock()
 		if idle {
 			srv.log.Debug("sio: no namespace joined in time, closing", "sid", es.ID())
@@ -76,18 +84,24 @@ func (c *conn) onPacket(p *parser.Packet) {
 	if nsp == "" {
 		nsp = "/"
 	}
-	if p.Type == parser.Connect {
-		c.connect(nsp, p.Data)
-		return
-	}
 	c.mu.Lock()
 	s := c.sockets[nsp]
+	pending := c.pending[nsp]
 	c.mu.Unlock()
-	if s == nil {
-		c.srv.log.Debug("sio: packet for a namespace not joined", "sid", c.eng.ID(), "nsp", nsp)
-		return
+	switch {
+	case p.Type == parser.Connect && s == nil && !pending:
+		c.connect(nsp, p.Data)
+	case p.Type == parser.Connect && pending:
+		// The client repeats itself while the middlewares run: once is enough.
+	case s != nil && p.Type != parser.Connect && p.Type != parser.ConnectError:
+		s.onPacket(p)
+	default:
+		// As upstream: a packet for a namespace not joined, a second
+		// CONNECT or a CONNECT_ERROR from the client ends the connection.
+		c.srv.log.Debug("sio: invalid state, closing connection", "sid", c.eng.ID(), "nsp", nsp, "type", p.Type)
+		c.closeAll(sio.ReasonForcedServerClose)
+		c.eng.Close()
 	}
-	s.onPacket(p)
 }
 
 // connect handles a CONNECT packet: the namespace's middlewares run off the
@@ -106,37 +120,67 @@ func (c *conn) connect(name string, auth []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if _, dup := c.sockets[name]; dup {
-		c.mu.Unlock()
-		return
-	}
-	c.pendingConnect++
+	c.pending[name] = true
 	c.mu.Unlock()
 	if len(auth) == 0 {
 		auth = []byte("{}")
 	}
-	s := newSocket(n, c, json.RawMessage(auth))
-	c.srv.wg.Add(1)
-	go func() {
-		defer c.srv.wg.Done()
-		err := n.runMiddlewares(s)
-		c.mu.Lock()
-		c.pendingConnect--
-		if err == nil && !c.closed {
-			c.sockets[name] = s
-			c.connectTimer.Stop()
-		}
-		closed := c.closed
+	started := c.srv.spawn(func() {
+		defer c.donePending(name)
+		n.connect(c, json.RawMessage(auth))
+	})
+	if !started {
+		c.donePending(name)
+	}
+}
+
+func (c *conn) donePending(name string) {
+	c.mu.Lock()
+	delete(c.pending, name)
+	c.mu.Unlock()
+}
+
+// register makes s the connection's socket of its namespace, queues
+// onConnect, sends pkts (CONNECT, then the packets a restored session
+// missed) and marks the socket connected, unless the connection is closed.
+//
+// onConnect is queued first, so it comes before the handling of anything
+// the client sends once it has the CONNECT packet, and before the socket's
+// disconnection; it waits until the packets are sent. The socket is marked
+// connected only then, so nothing is sent to it before them. The packets
+// are written without c.mu held: a write may close the connection.
+func (c *conn) register(s *Socket, pkts []*parser.Packet, onConnect func()) bool {
+	ready := make(chan struct{})
+	c.mu.Lock()
+	if c.closed {
 		c.mu.Unlock()
-		if err != nil {
-			c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: connectErrorPayload(err)})
-			return
-		}
-		if closed {
-			return
-		}
-		n.add(s)
-	}()
+		return false
+	}
+	c.sockets[s.nsp.name] = s
+	delete(c.pending, s.nsp.name)
+	c.connectTimer.Stop()
+	c.schedule(func() {
+		<-ready
+		onConnect()
+	})
+	c.mu.Unlock()
+	for _, p := range pkts {
+		c.writePacket(p)
+	}
+	s.connected.Store(true)
+	close(ready)
+	if closed, reason := c.isClosed(); closed {
+		// The connection closed before the socket was connected.
+		s.onClose(reason, false)
+	}
+	return true
+}
+
+// isClosed reports whether the connection is closed, and why.
+func (c *conn) isClosed() (bool, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed, c.closeReason
 }
 
 func connectErrorPayload(err error) []byte {
@@ -194,10 +238,14 @@ func (c *conn) removeSocket(s *Socket) {
 	c.mu.Unlock()
 }
 
-// closeAll closes every socket of the connection with reason.
+// closeAll marks the connection closed and closes every socket of it with
+// reason.
 func (c *conn) closeAll(reason string) {
 	c.mu.Lock()
-	c.closed = true
+	if !c.closed {
+		c.closed = true
+		c.closeReason = reason
+	}
 	list := make([]*Socket, 0, len(c.sockets))
 	for _, s := range c.sockets {
 		list = append(list, s)
@@ -206,7 +254,7 @@ func (c *conn) closeAll(reason string) {
 	c.mu.Unlock()
 	c.connectTimer.Stop()
 	for _, s := range list {
-		s.onClose(reason)
+		s.onClose(reason, false)
 	}
 }
 
@@ -228,5 +276,41 @@ func (c *conn) disconnectAll() {
 	for _, s := range list {
 		s.Disconnect(false)
 	}
+	c.closeAll(sio.ReasonForcedServerClose)
 	c.eng.Close()
+}
+
+// schedule appends a task to the connection's handler queue.
+func (c *conn) schedule(task func()) {
+	c.qmu.Lock()
+	c.queue = append(c.queue, task)
+	if c.running {
+		c.qmu.Unlock()
+		return
+	}
+	c.running = true
+	c.qmu.Unlock()
+	if !c.srv.spawn(c.runQueue) {
+		// The server is stopped: nothing runs any more.
+		c.qmu.Lock()
+		c.queue = nil
+		c.qmu.Unlock()
+	}
+}
+
+func (c *conn) runQueue() {
+	for {
+		c.qmu.Lock()
+		if len(c.queue) == 0 {
+			c.running = false
+			c.queue = nil
+			c.qmu.Unlock()
+			return
+		}
+		task := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.qmu.Unlock()
+		task()
+	}
 }

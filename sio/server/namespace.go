@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"sync"
@@ -72,8 +73,9 @@ func (n *Namespace) Use(mw Middleware) {
 }
 
 // OnConnection adds a handler called for each socket that joins the
-// namespace. It is the first handler on the socket's queue, so handlers
-// it sets up see every event the client sends after connecting.
+// namespace. It is the socket's first handler on the connection's queue,
+// so handlers it sets up see every event the client sends after
+// connecting.
 func (n *Namespace) OnConnection(fn func(*Socket)) {
 	n.mu.Lock()
 	n.onConn = append(n.onConn, fn)
@@ -92,21 +94,99 @@ func (n *Namespace) runMiddlewares(s *Socket) error {
 	return nil
 }
 
-// add connects s: it joins its own room, the client gets CONNECT, then the
-// connection handlers run on the socket's queue.
-func (n *Namespace) add(s *Socket) {
+// connect handles the CONNECT of c to the namespace, on its own goroutine:
+// the session is restored when the client asks for it and recovery is on,
+// the middlewares run (unless skipped for a restored session), then the
+// socket is added.
+func (n *Namespace) connect(c *conn, auth json.RawMessage) {
+	var sess *Session
+	if rec := n.srv.opts.ConnectionStateRecovery; rec != nil {
+		if pid, offset, ok := recoveryAuth(auth); ok {
+			if rec.SkipMiddlewares {
+				if n.restoreAndAdd(c, auth, pid, offset) {
+					return
+				}
+			} else {
+				sess = n.restoreSession(pid, offset)
+			}
+		}
+	}
+	s := newSocket(n, c, auth, sess)
+	if err := n.runMiddlewares(s); err != nil {
+		// The client may try again as soon as it has the refusal.
+		c.donePending(n.name)
+		if closed, _ := c.isClosed(); !closed {
+			c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: connectErrorPayload(err)})
+		}
+		return
+	}
+	var evs []AdapterEvent
+	n.add(s, sess, &evs)
+	n.emitAdapterEvents(evs)
+}
+
+// add connects s, as upstream's _doConnect and _onconnect: it joins its
+// own room (and, when restored, the rooms of its session), the client gets
+// CONNECT (and the packets it missed), then the connection handlers run on
+// the connection's queue. The in-memory adapter's events are appended to
+// evs for the caller to report once it holds no lock.
+func (n *Namespace) add(s *Socket, sess *Session, evs *[]AdapterEvent) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	handlers := slices.Clone(n.onConn)
 	n.mu.Unlock()
-	s.Join(s.id)
-	s.markConnected()
-	s.conn.writePacket(connectPacket(n.name, s.id))
-	s.schedule(func() {
+	rooms := []Room{s.id}
+	if sess != nil {
+		for _, r := range sess.Rooms {
+			if r != s.id {
+				rooms = append(rooms, r)
+			}
+		}
+	}
+	n.addAll(s.id, rooms, evs)
+	pkts := []*parser.Packet{connectPacket(n.name, s.id, s.pid)}
+	if sess != nil {
+		for _, p := range sess.MissedPackets {
+			q := *p
+			q.Namespace = n.name
+			pkts = append(pkts, &q)
+		}
+	}
+	onConnect := func() {
 		for _, h := range handlers {
 			h(s)
 		}
-	})
+	}
+	if !s.conn.register(s, pkts, onConnect) {
+		// The connection closed meanwhile.
+		s.cleaned.Store(true)
+		n.delAll(s.id, evs)
+		n.remove(s)
+	}
+}
+
+// addAll and delAll change the rooms of a socket; with the in-memory
+// adapter, its events are collected into evs instead of being reported.
+func (n *Namespace) addAll(id string, rooms []Room, evs *[]AdapterEvent) {
+	if ma, ok := n.adapter.(*MemoryAdapter); ok && evs != nil {
+		*evs = append(*evs, ma.addAll(id, rooms)...)
+		return
+	}
+	n.adapter.AddAll(id, rooms...)
+}
+
+func (n *Namespace) delAll(id string, evs *[]AdapterEvent) {
+	if ma, ok := n.adapter.(*MemoryAdapter); ok && evs != nil {
+		*evs = append(*evs, ma.delAll(id)...)
+		return
+	}
+	n.adapter.DelAll(id)
+}
+
+func (n *Namespace) emitAdapterEvents(evs []AdapterEvent) {
+	if ma, ok := n.adapter.(*MemoryAdapter); ok {
+		ma.emit(evs)
+	}
 }
 
 func (n *Namespace) remove(s *Socket) {
@@ -182,17 +262,32 @@ func (n *Namespace) SocketsLeave(rooms ...Room) { n.op().SocketsLeave(rooms...) 
 // DisconnectSockets disconnects every socket of the namespace.
 func (n *Namespace) DisconnectSockets(close bool) { n.op().DisconnectSockets(close) }
 
-// ServerSideEmit sends an event to the other nodes of a cluster.
+// ServerSideEmit sends an event to the other nodes of a cluster. With the
+// in-memory adapter there is no other node: it does nothing.
 func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	if isReservedNamespaceEvent(event) {
+		return fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
+	}
 	_, err := n.adapter.ServerSideEmit(ctx, event, args, nil)
 	return err
 }
 
-// connectPacket is CONNECT {"sid": id}.
-func connectPacket(nsp, id string) *parser.Packet {
+// isReservedNamespaceEvent reports the names upstream reserves on namespaces.
+func isReservedNamespaceEvent(name string) bool {
+	switch name {
+	case "connect", "connection", "new_namespace":
+		return true
+	}
+	return false
+}
+
+// connectPacket is CONNECT {"sid": id, "pid": pid}, pid omitted when
+// empty (recovery off).
+func connectPacket(nsp, id, pid string) *parser.Packet {
 	b, _ := json.Marshal(struct {
 		SID string `json:"sid"`
-	}{id})
+		PID string `json:"pid,omitempty"`
+	}{id, pid})
 	return &parser.Packet{Type: parser.Connect, Namespace: nsp, Data: b}
 }
 
@@ -219,7 +314,8 @@ func (s *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *Nam
 
 // CleanupEmptyChildNamespaces makes the server remove a dynamic child
 // namespace once its last socket leaves (upstream's
-// cleanupEmptyChildNamespaces option). Set it before serving.
+// cleanupEmptyChildNamespaces option, also Options.CleanupEmptyChildNamespaces).
+// Set it before serving.
 func (s *Server) CleanupEmptyChildNamespaces(on bool) {
 	s.mu.Lock()
 	s.cleanupChildren = on

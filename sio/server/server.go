@@ -1,20 +1,25 @@
 // Package server is a Socket.IO v5 server, wire-compatible with the
-// official socket.io 4.x server and its clients: namespaces, middlewares,
-// rooms, broadcasting, acknowledgements and binary, over the Engine.IO v4
-// server of package engine.
+// official socket.io 4.x server and its clients: namespaces (dynamic ones
+// too), middlewares, rooms, broadcasting, acknowledgements, binary and
+// connection state recovery, over the Engine.IO v4 server of package
+// engine. Rooms, broadcasts and recovery sessions go through an Adapter
+// (in memory by default), so that a cluster adapter can spread them.
 //
 // A Server is an http.Handler: mount it at its path ("/socket.io/" by
 // default) on your own mux and listener.
 //
 // # Ordering and concurrency
 //
-// Packets are decoded on the connection's read path. Event handlers never
-// run there: each socket has its own queue of handlers (events, the
-// connection handler, disconnecting and disconnect), run one at a time and
-// in order, on a goroutine that exists only while the queue is not empty.
-// A handler may therefore block, including on EmitWithAck on its own
-// socket: acknowledgements are delivered from the read path directly.
-// Different sockets' handlers run concurrently.
+// Packets are decoded on the connection's read path. Handlers never run
+// there: each connection has one queue of handlers (events, connection,
+// disconnecting and disconnect handlers, and acknowledgement callbacks of
+// every namespace joined over it), run one at a time in the order the
+// packets arrived, on a goroutine that exists only while the queue is not
+// empty. As with the official server, what a client sends is therefore
+// handled in the order it was sent, across namespaces. A handler may block,
+// including on EmitWithAck on its own socket: acknowledgements are
+// delivered from the read path directly. Handlers of different connections
+// run concurrently.
 package server
 
 import (
@@ -25,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
 )
 
@@ -54,6 +60,25 @@ type Options struct {
 	Adapter AdapterFactory
 	// Logger receives logs; nil means silent.
 	Logger *slog.Logger
+	// ConnectionStateRecovery turns on connection state recovery (off when
+	// nil): a client whose connection was lost gets back its socket id,
+	// rooms and data, and the events it missed, when it reconnects in time.
+	ConnectionStateRecovery *RecoveryOptions
+	// CleanupEmptyChildNamespaces removes a child namespace of a dynamic
+	// namespace (OfRegexp, OfFunc) when its last socket leaves (default false).
+	CleanupEmptyChildNamespaces bool
+}
+
+// RecoveryOptions configures connection state recovery (see the official
+// documentation of connectionStateRecovery).
+type RecoveryOptions struct {
+	// MaxDisconnectionDuration is how long the state of a disconnected
+	// socket, and the packets sent meanwhile, are kept (default 2 minutes).
+	MaxDisconnectionDuration time.Duration
+	// SkipMiddlewares skips the namespace's middlewares when the state of
+	// a socket is recovered. Unlike the official option, whose default is
+	// true, the zero value runs them.
+	SkipMiddlewares bool
 }
 
 // Server is a Socket.IO server. Create it with New.
@@ -70,7 +95,14 @@ type Server struct {
 	parents         []*Namespace
 	cleanupChildren bool
 
-	wg sync.WaitGroup // handler and connect goroutines
+	// ctx ends when the server is closed; adapter calls made on behalf of
+	// the server (persisting sessions) use it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	goMu    sync.Mutex
+	stopped bool           // no goroutine may start any more
+	wg      sync.WaitGroup // handler queues and connect goroutines
 }
 
 // New returns a server configured by opts (nil means all defaults). The
@@ -95,11 +127,22 @@ func New(opts *Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.ConnectionStateRecovery != nil {
+		r := *o.ConnectionStateRecovery
+		if r.MaxDisconnectionDuration <= 0 {
+			r.MaxDisconnectionDuration = 2 * time.Minute
+		}
+		o.ConnectionStateRecovery = &r
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		opts:  o,
-		log:   o.Logger,
-		nsps:  make(map[string]*Namespace),
-		conns: make(map[*conn]struct{}),
+		opts:            o,
+		log:             o.Logger,
+		nsps:            make(map[string]*Namespace),
+		conns:           make(map[*conn]struct{}),
+		cleanupChildren: o.CleanupEmptyChildNamespaces,
+		ctx:             ctx,
+		cancel:          cancel,
 	}
 	s.eng = engine.NewServer(&engine.Options{
 		PingInterval:      o.PingInterval,
@@ -172,11 +215,53 @@ func (s *Server) In(rooms ...Room) *BroadcastOperator { return s.Of("/").In(room
 // Except excludes rooms of the main namespace from a broadcast.
 func (s *Server) Except(rooms ...Room) *BroadcastOperator { return s.Of("/").Except(rooms...) }
 
+// Volatile returns a volatile broadcast on the main namespace.
+func (s *Server) Volatile() *BroadcastOperator { return s.Of("/").Volatile() }
+
+// Local returns a broadcast on the main namespace of this node only.
+func (s *Server) Local() *BroadcastOperator { return s.Of("/").Local() }
+
+// Compress returns a broadcast on the main namespace with the compression flag.
+func (s *Server) Compress(on bool) *BroadcastOperator { return s.Of("/").Compress(on) }
+
+// Timeout returns a broadcast on the main namespace whose acknowledgements
+// are awaited for d.
+func (s *Server) Timeout(d time.Duration) *BroadcastOperator { return s.Of("/").Timeout(d) }
+
+// EmitWithAck emits to every socket of the main namespace and gathers the
+// acknowledgements; see BroadcastOperator.EmitWithAck.
+func (s *Server) EmitWithAck(ctx context.Context, event string, args ...any) ([]sio.Args, error) {
+	return s.Of("/").EmitWithAck(ctx, event, args...)
+}
+
+// FetchSockets returns the sockets of the main namespace, on every node.
+func (s *Server) FetchSockets(ctx context.Context) ([]RemoteSocket, error) {
+	return s.Of("/").FetchSockets(ctx)
+}
+
+// SocketsJoin makes every socket of the main namespace join rooms.
+func (s *Server) SocketsJoin(rooms ...Room) { s.Of("/").SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket of the main namespace leave rooms.
+func (s *Server) SocketsLeave(rooms ...Room) { s.Of("/").SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket of the main namespace.
+func (s *Server) DisconnectSockets(close bool) { s.Of("/").DisconnectSockets(close) }
+
+// ServerSideEmit sends an event to the main namespace of the other nodes.
+func (s *Server) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	return s.Of("/").ServerSideEmit(ctx, event, args...)
+}
+
 func (s *Server) onEngineConnection(es *engine.Socket) {
-	c := newConn(s, es)
 	s.mu.Lock()
-	s.conns[c] = struct{}{}
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.closed {
+		// Opened while the server closes: closeSockets did not see it.
+		es.Close()
+		return
+	}
+	s.conns[newConn(s, es)] = struct{}{}
 }
 
 func (s *Server) removeConn(c *conn) {
@@ -186,21 +271,24 @@ func (s *Server) removeConn(c *conn) {
 }
 
 // Close disconnects every socket at once (reason "server shutting down"),
-// closes every connection and waits for the server's goroutines. It is
-// idempotent.
+// closes every connection and waits for the handlers under way to return.
+// No handler starts after Close returns. It is idempotent.
 func (s *Server) Close() error {
 	s.closeSockets()
 	err := s.eng.Close()
+	s.stop()
 	s.wg.Wait()
 	return err
 }
 
 // Shutdown disconnects every socket (reason "server shutting down"),
 // answers pending long-polls and closes WebSockets after what is queued,
-// then waits for the server's goroutines until ctx ends.
+// then waits for the handlers under way to return, until ctx ends (it then
+// returns ctx.Err(); the handlers still running finish on their own).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeSockets()
 	err := s.eng.Shutdown(ctx)
+	s.stop()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -209,9 +297,33 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err == nil {
 			err = ctx.Err()
 		}
-		<-done
 	}
 	return err
+}
+
+// stop forbids new goroutines; what runs goes on until it returns.
+func (s *Server) stop() {
+	s.goMu.Lock()
+	s.stopped = true
+	s.goMu.Unlock()
+	s.cancel()
+}
+
+// spawn runs fn on a new goroutine counted by s.wg; it reports false, and
+// does nothing, once the server is stopped.
+func (s *Server) spawn(fn func()) bool {
+	s.goMu.Lock()
+	if s.stopped {
+		s.goMu.Unlock()
+		return false
+	}
+	s.wg.Add(1)
+	s.goMu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+	return true
 }
 
 func (s *Server) closeSockets() {

@@ -11,9 +11,11 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/engine"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -45,6 +47,8 @@ func (h *Handshake) DecodeAuth(dst any) error { return json.Unmarshal(h.Auth, ds
 // for concurrent use.
 type Socket struct {
 	id        string
+	pid       string // private session id, for connection state recovery
+	recovered bool
 	nsp       *Namespace
 	conn      *conn
 	handshake Handshake
@@ -52,8 +56,17 @@ type Socket struct {
 	ctx    context.Context // ends at disconnect
 	cancel context.CancelFunc
 
+	// connected is set once the CONNECT packet is queued and cleared at
+	// disconnection; nothing is sent to the socket while it is false.
+	connected atomic.Bool
+	// cleaned is set once the socket left its rooms for good: joining
+	// then does nothing.
+	cleaned atomic.Bool
+	// wmu orders a namespace DISCONNECT packet after every packet sent to
+	// the socket (writers hold it shared).
+	wmu sync.RWMutex
+
 	mu              sync.Mutex
-	connected       bool
 	handlers        map[string]func(*sio.Event)
 	anyHandlers     []anyHandler
 	anyOutgoing     []anyHandler
@@ -65,12 +78,7 @@ type Socket struct {
 	acks            map[uint64]*pendingAck
 	nextAck         uint64
 	nextAnyID       int
-
-	// handler queue (see the package doc): tasks run in order on a
-	// goroutine that exists only while there are tasks.
-	qmu     sync.Mutex
-	queue   []func()
-	running bool
+	hasOutgoing     atomic.Bool
 }
 
 type anyHandler struct {
@@ -79,8 +87,9 @@ type anyHandler struct {
 }
 
 // PacketMiddleware sees every incoming event of a socket before its
-// handler; it may change the event. A non-nil error drops the event and is
-// passed to the socket's OnError handlers.
+// handler (after the catch-all handlers, as upstream); it may change the
+// event. A non-nil error drops the event and is passed to the socket's
+// OnError handlers.
 type PacketMiddleware func(e *sio.Event) error
 
 type pendingAck struct {
@@ -88,12 +97,11 @@ type pendingAck struct {
 	timer *time.Timer
 }
 
-func newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
+func newSocket(n *Namespace, c *conn, auth json.RawMessage, sess *Session) *Socket {
 	req := c.eng.Request()
 	now := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Socket{
-		id:   newSocketID(),
+	s := &Socket{
 		nsp:  n,
 		conn: c,
 		handshake: Handshake{
@@ -112,6 +120,15 @@ func newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
 		handlers: make(map[string]func(*sio.Event)),
 		acks:     make(map[uint64]*pendingAck),
 	}
+	if sess != nil {
+		s.id, s.pid, s.data, s.recovered = sess.SID, sess.PID, sess.Data, true
+	} else {
+		s.id = newSocketID()
+		if n.srv.opts.ConnectionStateRecovery != nil {
+			s.pid = newSocketID()
+		}
+	}
+	return s
 }
 
 func newSocketID() string {
@@ -123,6 +140,11 @@ func newSocketID() string {
 // ID returns the socket's id (also the name of its own room).
 func (s *Socket) ID() string { return s.id }
 
+// Recovered reports whether the socket is the continuation of a socket
+// whose connection was lost: its id, rooms and data were restored and the
+// events it missed were sent (connection state recovery).
+func (s *Socket) Recovered() bool { return s.recovered }
+
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
@@ -133,11 +155,7 @@ func (s *Socket) Handshake() *Handshake { return &s.handshake }
 func (s *Socket) Context() context.Context { return s.ctx }
 
 // Connected reports whether the socket is connected.
-func (s *Socket) Connected() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.connected
-}
+func (s *Socket) Connected() bool { return s.connected.Load() }
 
 // Transport returns the name of the connection's transport ("polling" or "websocket").
 func (s *Socket) Transport() string { return s.conn.eng.Transport() }
@@ -152,7 +170,8 @@ func (s *Socket) Data() any {
 	return s.data
 }
 
-// SetData stores user data on the socket (upstream's socket.data).
+// SetData stores user data on the socket (upstream's socket.data). It is
+// what FetchSockets shows and what connection state recovery restores.
 func (s *Socket) SetData(v any) {
 	s.mu.Lock()
 	s.data = v
@@ -160,7 +179,8 @@ func (s *Socket) SetData(v any) {
 }
 
 // On sets the handler of event (replacing any previous one). The handler
-// runs on the socket's queue; e.Ack replies when the client asked for it.
+// runs on the connection's handler queue; e.Ack replies when the client
+// asked for it.
 func (s *Socket) On(event string, fn func(e *sio.Event)) {
 	s.mu.Lock()
 	s.handlers[event] = fn
@@ -197,7 +217,7 @@ func (s *Socket) OnError(fn func(error)) {
 	s.mu.Unlock()
 }
 
-// Use adds a packet middleware.
+// Use adds a packet middleware; they run in the order they were added.
 func (s *Socket) Use(mw PacketMiddleware) {
 	s.mu.Lock()
 	s.packetMWs = append(s.packetMWs, mw)
@@ -205,7 +225,8 @@ func (s *Socket) Use(mw PacketMiddleware) {
 }
 
 // OnAny adds a catch-all handler, called for every incoming event before
-// its own handler. It returns a function that removes it.
+// the packet middlewares and its own handler. It returns a function that
+// removes it.
 func (s *Socket) OnAny(fn func(e *sio.Event)) (remove func()) {
 	return s.addAny(&s.anyHandlers, fn, false)
 }
@@ -222,8 +243,9 @@ func (s *Socket) OffAny() {
 	s.mu.Unlock()
 }
 
-// OnAnyOutgoing adds a handler called for every event the socket emits
-// (e.Args holds the arguments as sent).
+// OnAnyOutgoing adds a handler called for every event sent to the socket,
+// emitted on it or broadcast (e.Args holds the arguments as sent). It runs
+// on the goroutine that emits; acknowledgements are not reported.
 func (s *Socket) OnAnyOutgoing(fn func(e *sio.Event)) (remove func()) {
 	return s.addAny(&s.anyOutgoing, fn, false)
 }
@@ -237,6 +259,7 @@ func (s *Socket) PrependAnyOutgoing(fn func(e *sio.Event)) (remove func()) {
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
 	s.anyOutgoing = nil
+	s.hasOutgoing.Store(false)
 	s.mu.Unlock()
 }
 
@@ -249,6 +272,7 @@ func (s *Socket) addAny(list *[]anyHandler, fn func(*sio.Event), prepend bool) f
 	} else {
 		*list = append(*list, h)
 	}
+	s.hasOutgoing.Store(len(s.anyOutgoing) > 0)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
@@ -256,14 +280,27 @@ func (s *Socket) addAny(list *[]anyHandler, fn func(*sio.Event), prepend bool) f
 		for i, x := range *list {
 			if x.id == h.id {
 				*list = append((*list)[:i:i], (*list)[i+1:]...)
-				return
+				break
 			}
 		}
+		s.hasOutgoing.Store(len(s.anyOutgoing) > 0)
 	}
 }
 
-// Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...Room) { s.nsp.adapter.AddAll(s.id, rooms...) }
+// Join adds the socket to rooms. It does nothing once the socket has left
+// its rooms at disconnection.
+func (s *Socket) Join(rooms ...Room) {
+	if s.cleaned.Load() {
+		return
+	}
+	s.nsp.adapter.AddAll(s.id, rooms...)
+	if s.cleaned.Load() {
+		// Disconnected meanwhile: do not leave the rooms behind.
+		for _, r := range rooms {
+			s.nsp.adapter.Del(s.id, r)
+		}
+	}
+}
 
 // Leave removes the socket from rooms.
 func (s *Socket) Leave(rooms ...Room) {
@@ -279,17 +316,37 @@ func (s *Socket) Rooms() []Room {
 	return r
 }
 
-// Emit sends an event to this socket.
+// Emit sends an event to this socket. With connection state recovery on,
+// it goes through the adapter like a broadcast to the socket's own room, so
+// that it is kept for a reconnection (upstream does the same).
 func (s *Socket) Emit(event string, args ...any) error {
+	return s.emit(event, args, false)
+}
+
+func (s *Socket) emit(event string, args []any, volatile bool) error {
 	p, err := s.eventPacket(event, args)
 	if err != nil {
 		return err
 	}
-	s.notifyOutgoing(event, p)
-	if !s.conn.writePacket(p) {
+	if s.nsp.srv.opts.ConnectionStateRecovery != nil {
+		return s.nsp.adapter.Broadcast(p, &BroadcastOptions{Rooms: []Room{s.id}, Volatile: volatile})
+	}
+	s.notifyOutgoing(p)
+	if !s.deliver(encodeFrames(p), volatile) && !volatile {
 		return sio.ErrDisconnected
 	}
 	return nil
+}
+
+// deliver queues the frames of a packet for the socket unless it is
+// disconnected; it reports whether they were queued.
+func (s *Socket) deliver(frames []engine.Frame, volatile bool) bool {
+	s.wmu.RLock()
+	defer s.wmu.RUnlock()
+	if !s.connected.Load() {
+		return false
+	}
+	return s.conn.write(frames, volatile)
 }
 
 func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
@@ -314,18 +371,22 @@ func newEventPacket(nsp, event string, args []any) (*parser.Packet, error) {
 	return p, nil
 }
 
-func (s *Socket) notifyOutgoing(event string, p *parser.Packet) {
+// notifyOutgoing calls the outgoing catch-all handlers with the event of p.
+func (s *Socket) notifyOutgoing(p *parser.Packet) {
+	if !s.hasOutgoing.Load() {
+		return
+	}
 	s.mu.Lock()
-	hs := append([]anyHandler(nil), s.anyOutgoing...)
+	hs := slices.Clone(s.anyOutgoing)
 	s.mu.Unlock()
 	if len(hs) == 0 {
 		return
 	}
-	_, args, err := p.Event()
+	name, args, err := p.Event()
 	if err != nil {
 		return
 	}
-	e := &sio.Event{Name: event, Args: args}
+	e := &sio.Event{Name: name, Args: args}
 	for _, h := range hs {
 		h.fn(e)
 	}
@@ -340,7 +401,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (si
 
 // EmitWithCallback sends an event and calls fn with the acknowledgement,
 // or with an error when the socket disconnects first. fn runs on the
-// socket's handler queue.
+// connection's handler queue.
 func (s *Socket) EmitWithCallback(fn func(sio.Args, error), event string, args ...any) error {
 	return s.emitWithCallback(0, fn, event, args)
 }
@@ -349,10 +410,35 @@ func (s *Socket) EmitWithCallback(fn func(sio.Args, error), event string, args .
 // (with an error wrapping sio.ErrAckTimeout).
 func (s *Socket) Timeout(d time.Duration) *SocketEmitter { return &SocketEmitter{s: s, timeout: d} }
 
-// SocketEmitter emits on a socket with an acknowledgement timeout.
+// Volatile returns an emitter whose events are dropped when the transport
+// cannot take them right now (upstream's socket.volatile).
+func (s *Socket) Volatile() *SocketEmitter { return &SocketEmitter{s: s, volatile: true} }
+
+// SocketEmitter emits on a socket with flags: an acknowledgement timeout,
+// volatile.
 type SocketEmitter struct {
-	s       *Socket
-	timeout time.Duration
+	s        *Socket
+	timeout  time.Duration
+	volatile bool
+}
+
+// Timeout returns a copy of the emitter with the acknowledgement timeout d.
+func (e *SocketEmitter) Timeout(d time.Duration) *SocketEmitter {
+	c := *e
+	c.timeout = d
+	return &c
+}
+
+// Volatile returns a copy of the emitter whose events are volatile.
+func (e *SocketEmitter) Volatile() *SocketEmitter {
+	c := *e
+	c.volatile = true
+	return &c
+}
+
+// Emit is Socket.Emit with the emitter's flags.
+func (e *SocketEmitter) Emit(event string, args ...any) error {
+	return e.s.emit(event, args, e.volatile)
 }
 
 // EmitWithAck is Socket.EmitWithAck with the emitter's timeout.
@@ -377,8 +463,8 @@ func (s *Socket) emitWithAck(ctx context.Context, timeout time.Duration, event s
 	}
 	id := s.registerAck(func(a sio.Args, err error) { ch <- result{a, err} }, timeout)
 	p.ID, p.HasID = id, true
-	s.notifyOutgoing(event, p)
-	if !s.conn.writePacket(p) {
+	s.notifyOutgoing(p)
+	if !s.deliver(encodeFrames(p), false) {
 		s.cancelAck(id)
 		return nil, sio.ErrDisconnected
 	}
@@ -397,11 +483,11 @@ func (s *Socket) emitWithCallback(timeout time.Duration, fn func(sio.Args, error
 		return err
 	}
 	id := s.registerAck(func(a sio.Args, err error) {
-		s.schedule(func() { fn(a, err) })
+		s.conn.schedule(func() { fn(a, err) })
 	}, timeout)
 	p.ID, p.HasID = id, true
-	s.notifyOutgoing(event, p)
-	if !s.conn.writePacket(p) {
+	s.notifyOutgoing(p)
+	if !s.deliver(encodeFrames(p), false) {
 		s.cancelAck(id)
 		return sio.ErrDisconnected
 	}
@@ -443,24 +529,19 @@ func (s *Socket) takeAck(id uint64) *pendingAck {
 
 func (s *Socket) cancelAck(id uint64) { s.takeAck(id) }
 
-// Disconnect disconnects the socket from its namespace; with close, the
-// whole connection (every namespace) is closed.
+// Disconnect disconnects the socket from its namespace: the client gets a
+// DISCONNECT packet and the reason is "server namespace disconnect". With
+// close, every namespace of the connection is disconnected so, and the
+// connection is closed. It does nothing when the socket is not connected.
 func (s *Socket) Disconnect(close bool) {
+	if !s.Connected() {
+		return
+	}
 	if close {
 		s.conn.disconnectAll()
 		return
 	}
-	if s.Connected() {
-		s.conn.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name})
-	}
-	s.conn.removeSocket(s)
-	s.onClose(sio.ReasonServerNamespaceDisconnect)
-}
-
-func (s *Socket) markConnected() {
-	s.mu.Lock()
-	s.connected = true
-	s.mu.Unlock()
+	s.onClose(sio.ReasonServerNamespaceDisconnect, true)
 }
 
 // onPacket handles a packet of this socket's namespace (read path).
@@ -475,7 +556,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		if p.HasID {
 			e.AckFunc = s.ackFunc(p.ID)
 		}
-		s.schedule(func() { s.dispatch(e) })
+		s.conn.schedule(func() { s.dispatch(e) })
 	case parser.Ack, parser.BinaryAck:
 		pa := s.takeAck(p.ID)
 		if pa == nil {
@@ -484,8 +565,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		args, err := p.Args()
 		pa.fn(args, err)
 	case parser.Disconnect:
-		s.conn.removeSocket(s)
-		s.onClose(sio.ReasonClientNamespaceDisconnect)
+		s.onClose(sio.ReasonClientNamespaceDisconnect, false)
 	}
 }
 
@@ -505,7 +585,7 @@ func (s *Socket) ackFunc(id uint64) func(args ...any) error {
 				p.Type = parser.BinaryAck
 			}
 			err = nil
-			if !s.conn.writePacket(p) {
+			if !s.deliver(encodeFrames(p), false) {
 				err = sio.ErrDisconnected
 			}
 		})
@@ -513,14 +593,20 @@ func (s *Socket) ackFunc(id uint64) func(args ...any) error {
 	}
 }
 
-// dispatch runs the packet middlewares, catch-all handlers and the event's
-// handler (on the socket's queue).
+// dispatch runs the catch-all handlers, the packet middlewares and the
+// event's handler (on the connection's queue), in upstream's order. An
+// event is dropped once the socket is disconnected.
 func (s *Socket) dispatch(e *sio.Event) {
+	if !s.Connected() {
+		return
+	}
 	s.mu.Lock()
-	mws := s.packetMWs
-	anys := append([]anyHandler(nil), s.anyHandlers...)
-	h := s.handlers[e.Name]
+	mws := slices.Clone(s.packetMWs)
+	anys := slices.Clone(s.anyHandlers)
 	s.mu.Unlock()
+	for _, a := range anys {
+		a.fn(e)
+	}
 	for _, mw := range mws {
 		if err := mw(e); err != nil {
 			s.mu.Lock()
@@ -532,62 +618,50 @@ func (s *Socket) dispatch(e *sio.Event) {
 			return
 		}
 	}
-	for _, a := range anys {
-		a.fn(e)
+	if !s.Connected() {
+		return
 	}
-	if h == nil {
-		// the handler may have changed in a middleware: look again
-		s.mu.Lock()
-		h = s.handlers[e.Name]
-		s.mu.Unlock()
-	}
+	s.mu.Lock()
+	h := s.handlers[e.Name]
+	s.mu.Unlock()
 	if h != nil {
 		h(e)
 	}
 }
 
-// schedule appends a task to the socket's handler queue.
-func (s *Socket) schedule(task func()) {
-	s.qmu.Lock()
-	s.queue = append(s.queue, task)
-	if s.running {
-		s.qmu.Unlock()
-		return
+// recoverableReasons are the disconnect reasons after which the state of a
+// socket is kept for connection state recovery (upstream's
+// RECOVERABLE_DISCONNECT_REASONS).
+func recoverable(reason string) bool {
+	switch reason {
+	case sio.ReasonTransportError, sio.ReasonTransportClose, sio.ReasonForcedClose,
+		sio.ReasonPingTimeout, sio.ReasonServerShuttingDown, sio.ReasonForcedServerClose:
+		return true
 	}
-	s.running = true
-	s.qmu.Unlock()
-	s.nsp.srv.wg.Add(1)
-	go s.runQueue()
+	return false
 }
 
-func (s *Socket) runQueue() {
-	defer s.nsp.srv.wg.Done()
-	for {
-		s.qmu.Lock()
-		if len(s.queue) == 0 {
-			s.running = false
-			s.queue = nil
-			s.qmu.Unlock()
+// onClose disconnects the socket once: with sendDisconnect the client gets
+// a DISCONNECT packet (after everything sent to the socket before); the
+// context ends and pending acks fail at once; then, on the connection's
+// queue, disconnecting handlers run, the state is kept for a reconnection
+// when recovery is on and the reason allows it, the socket leaves its rooms
+// and the namespace, and disconnect handlers run.
+func (s *Socket) onClose(reason string, sendDisconnect bool) {
+	if sendDisconnect {
+		s.wmu.Lock()
+		if !s.connected.CompareAndSwap(true, false) {
+			s.wmu.Unlock()
 			return
 		}
-		task := s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
-		s.qmu.Unlock()
-		task()
-	}
-}
-
-// onClose disconnects the socket once: pending acks fail, then (on its
-// queue) disconnecting handlers run, it leaves its rooms and the namespace,
-// and disconnect handlers run.
-func (s *Socket) onClose(reason string) {
-	s.mu.Lock()
-	if !s.connected {
-		s.mu.Unlock()
+		s.conn.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name})
+		s.wmu.Unlock()
+	} else if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
-	s.connected = false
+	s.conn.removeSocket(s)
+	s.cancel()
+	s.mu.Lock()
 	acks := s.acks
 	s.acks = make(map[uint64]*pendingAck)
 	s.mu.Unlock()
@@ -597,21 +671,32 @@ func (s *Socket) onClose(reason string) {
 		}
 		pa.fn(nil, fmt.Errorf("%w: %s", sio.ErrDisconnected, reason))
 	}
-	s.schedule(func() {
-		s.mu.Lock()
-		ding := slices.Clone(s.onDisconnecting)
-		s.mu.Unlock()
-		for _, h := range ding {
-			h(reason)
+	s.conn.schedule(func() { s.finishClose(reason) })
+}
+
+func (s *Socket) finishClose(reason string) {
+	s.mu.Lock()
+	ding := slices.Clone(s.onDisconnecting)
+	s.mu.Unlock()
+	for _, h := range ding {
+		h(reason)
+	}
+	var sess *Session
+	if s.nsp.srv.opts.ConnectionStateRecovery != nil && s.pid != "" && recoverable(reason) {
+		sess = &Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data()}
+	}
+	s.cleaned.Store(true)
+	s.nsp.adapter.DelAll(s.id)
+	s.nsp.remove(s)
+	if sess != nil {
+		if err := s.nsp.adapter.PersistSession(s.nsp.srv.ctx, sess); err != nil {
+			s.nsp.srv.log.Warn("sio: persisting the session failed", "nsp", s.nsp.name, "sid", s.id, "err", err)
 		}
-		s.nsp.adapter.DelAll(s.id)
-		s.nsp.remove(s)
-		s.cancel()
-		s.mu.Lock()
-		dis := slices.Clone(s.onDisconnect)
-		s.mu.Unlock()
-		for _, h := range dis {
-			h(reason)
-		}
-	})
+	}
+	s.mu.Lock()
+	dis := slices.Clone(s.onDisconnect)
+	s.mu.Unlock()
+	for _, h := range dis {
+		h(reason)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/gosio/socketio/sio/eio"
 )
 
 // Options configures a Server. The zero value of every field means the
@@ -39,6 +41,88 @@ type Options struct {
 	MaxQueuedBytes int
 	// Logger receives debug and error logs; nil means silent.
 	Logger *slog.Logger
+
+	// Cookie, when set, makes the handshake response (polling or
+	// WebSocket) set a cookie holding the session id, for sticky sessions
+	// behind a load balancer (upstream's cookie option; off by default).
+	Cookie *CookieOptions
+	// HTTPCompression configures the compression of polling responses;
+	// nil means the defaults (a threshold of 1024 bytes). Upstream's
+	// httpCompression, on by default.
+	HTTPCompression *HTTPCompressionOptions
+	// DisableHTTPCompression turns off the compression of polling
+	// responses (upstream's httpCompression: false).
+	DisableHTTPCompression bool
+	// PerMessageDeflate turns on the WebSocket permessage-deflate
+	// extension, without context takeover, for the clients that offer it
+	// (upstream's perMessageDeflate; off by default).
+	PerMessageDeflate bool
+	// PerMessageDeflateThreshold is the smallest WebSocket message that is
+	// compressed when PerMessageDeflate is on, in bytes (default 1024).
+	PerMessageDeflateThreshold int
+	// OnInitialHeaders, when set, may change the headers of the response
+	// to a handshake (the first request of a session, polling or
+	// WebSocket) before they are written. Upstream's "initial_headers" event.
+	OnInitialHeaders func(h http.Header, r *http.Request)
+	// OnHeaders, when set, may change the headers of every polling
+	// response and of every WebSocket handshake or upgrade response before
+	// they are written (after OnInitialHeaders). Upstream's "headers" event.
+	// Refused requests (see OnConnectionError) do not go through it.
+	OnHeaders func(h http.Header, r *http.Request)
+	// OnConnectionError, when set, is called for every request the server
+	// refuses with an Engine.IO error code, before the error answer is
+	// written. Upstream's "connection_error" event.
+	OnConnectionError func(ConnectionError)
+	// AllowEIO3 accepts the clients of Engine.IO protocol revision 3
+	// (engine.io-client 3.x, the transport of socket.io-client 2.x), which
+	// upstream's allowEIO3 does (default false). Like upstream, a request
+	// whose EIO parameter is not 4 is then taken for revision 3. JSONP
+	// polling (the "j" parameter) is not supported.
+	AllowEIO3 bool
+}
+
+// CookieOptions configure the sticky-session cookie, with the names and
+// defaults of upstream's cookie option.
+type CookieOptions struct {
+	// Name of the cookie (default "io").
+	Name string
+	// Path of the cookie (default "/").
+	Path string
+	// Domain of the cookie (default none: the host of the request).
+	Domain string
+	// MaxAge, when positive, is the lifetime of the cookie in seconds
+	// (default none: a session cookie).
+	MaxAge int
+	// DisableHTTPOnly leaves out the HttpOnly attribute, which is set by
+	// default (upstream's httpOnly: false).
+	DisableHTTPOnly bool
+	// SameSite is the SameSite attribute; the zero value means Lax, as
+	// upstream. http.SameSiteDefaultMode leaves the attribute out.
+	SameSite http.SameSite
+	// Secure sets the Secure attribute.
+	Secure bool
+}
+
+// HTTPCompressionOptions configure the compression of polling responses.
+type HTTPCompressionOptions struct {
+	// Threshold is the smallest response body that is compressed, in
+	// bytes (default 1024; negative compresses every response).
+	Threshold int
+}
+
+// ConnectionError describes a request the server refused, as upstream's
+// "connection_error" event does.
+type ConnectionError struct {
+	// Request is the refused request.
+	Request *http.Request
+	// Code is the Engine.IO error code of the answer.
+	Code eio.ErrorCode
+	// Message is the standard message of Code ("Transport unknown", ...).
+	Message string
+	// Context gives the details upstream gives, such as "transport",
+	// "sid", "method", "protocol", "message" or "name" (for instance
+	// "TRANSPORT_MISMATCH", "TRANSPORT_HANDSHAKE_ERROR", "INVALID_ORIGIN").
+	Context map[string]any
 }
 
 // CORSOptions are the cross-origin settings, with the names and defaults of
@@ -83,6 +167,34 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.MaxQueuedBytes == 0 {
 		c.MaxQueuedBytes = 64 << 20
+	}
+	if c.Cookie != nil {
+		ck := *c.Cookie
+		if ck.Name == "" {
+			ck.Name = "io"
+		}
+		if ck.Path == "" {
+			ck.Path = "/"
+		}
+		if ck.SameSite == 0 {
+			ck.SameSite = http.SameSiteLaxMode
+		}
+		c.Cookie = &ck
+	}
+	if c.DisableHTTPCompression {
+		c.HTTPCompression = nil
+	} else {
+		hc := HTTPCompressionOptions{Threshold: 1024}
+		if c.HTTPCompression != nil {
+			hc = *c.HTTPCompression
+			if hc.Threshold == 0 {
+				hc.Threshold = 1024
+			}
+		}
+		c.HTTPCompression = &hc
+	}
+	if c.PerMessageDeflateThreshold <= 0 {
+		c.PerMessageDeflateThreshold = 1024
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

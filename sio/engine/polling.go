@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/gosio/socketio/sio/eio"
 )
@@ -43,14 +42,14 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 		if s.state == stateClosed {
 			s.pollWaiting = false
 			s.mu.Unlock()
-			writePayload(w, closeFrame)
+			s.writePayload(w, r, []Frame{{Data: closeFrame}})
 			return
 		}
 		if s.transport != "polling" {
 			// Upgraded while waiting: release the request with a noop.
 			s.pollWaiting = false
 			s.mu.Unlock()
-			writePayload(w, noopFrame)
+			s.writePayload(w, r, nil)
 			return
 		}
 		if len(s.queue) > 0 || (s.probed && s.state == stateOpen) {
@@ -72,7 +71,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 	closing := s.state == stateClosing
 	s.pollWaiting = false
 	s.mu.Unlock()
-	writePayload(w, encodePayload(frames))
+	s.writePayload(w, r, frames)
 	if closing {
 		s.finish(false)
 	}
@@ -114,18 +113,24 @@ func encodePayload(frames []Frame) []byte {
 	return body
 }
 
-// setPollingHeaders sets the headers upstream sends on every polling response.
-func setPollingHeaders(h http.Header, contentType string, n int) {
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(n))
-	h.Set("Cache-Control", "no-store")
+// writePayload answers a long-polling GET with frames (none makes a noop),
+// in the framing of the client's protocol.
+func (s *Socket) writePayload(w http.ResponseWriter, r *http.Request, frames []Frame) {
+	if s.protocol == protocol3 {
+		body, binary := encodePayloadV3(frames, !s.b64)
+		contentType := textPlain
+		if binary {
+			contentType = "application/octet-stream"
+		}
+		s.respond(w, r, contentType, body, true)
+		return
+	}
+	s.respond(w, r, textPlain, encodePayload(frames), true)
 }
 
-func writePayload(w http.ResponseWriter, body []byte) {
-	setPollingHeaders(w.Header(), "text/plain; charset=UTF-8", len(body))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
-}
+// textPlain is the content type of polling payloads; explicit UTF-8 is
+// needed for pages not served in UTF-8.
+const textPlain = "text/plain; charset=UTF-8"
 
 // serveData handles a POST: a payload of packets from the client. The
 // packets are delivered before the answer, as upstream does, so a client
@@ -160,13 +165,19 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
-	if r.Header.Get("Content-Type") == "application/octet-stream" {
+	binary := r.Header.Get("Content-Type") == "application/octet-stream"
+	if binary && s.protocol != protocol3 {
 		// Binary polling bodies are Engine.IO v3 only.
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.closeWith(ReasonTransportError, ErrInvalidPacket, false)
 		return
 	}
-	packets, err := eio.DecodePayload(nil, body, eio.Limits{MaxBytes: int(limit)})
+	var packets []eio.Packet
+	if s.protocol == protocol3 {
+		packets, err = decodePayloadV3(body, binary)
+	} else {
+		packets, err = eio.DecodePayload(nil, body, eio.Limits{MaxBytes: int(limit)})
+	}
 	if err != nil {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
@@ -176,7 +187,5 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		s.onPacket(p)
 	}
 	// text/html, as upstream: text/plain made some browsers offer a download.
-	setPollingHeaders(w.Header(), "text/html", 2)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("ok"))
+	s.respond(w, r, "text/html", []byte("ok"), false)
 }

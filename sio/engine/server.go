@@ -29,6 +29,7 @@ type Server struct {
 	opts         Options
 	log          *slog.Logger
 	onConnection func(*Socket)
+	compress     compressors
 
 	mu       sync.Mutex
 	sessions map[string]*Socket
@@ -59,8 +60,20 @@ func NewServer(opts *Options) *Server {
 // requests. Set the socket's OnMessage and OnClose handlers from it.
 func (s *Server) OnConnection(fn func(*Socket)) { s.onConnection = fn }
 
-// Options returns the options in force, defaults filled in.
-func (s *Server) Options() Options { return s.opts }
+// Options returns the options in force, defaults filled in. Cookie and
+// HTTPCompression are copies.
+func (s *Server) Options() Options {
+	o := s.opts
+	if o.Cookie != nil {
+		c := *o.Cookie
+		o.Cookie = &c
+	}
+	if o.HTTPCompression != nil {
+		c := *o.HTTPCompression
+		o.HTTPCompression = &c
+	}
+	return o
+}
 
 // ClientsCount returns the number of open sessions.
 func (s *Server) ClientsCount() int {
@@ -85,30 +98,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	transport := q.Get("transport")
 	if !s.opts.allows(transport) {
-		s.abort(w, r, http.StatusBadRequest, eio.CodeUnknownTransport, "")
+		s.refuse(w, r, http.StatusBadRequest, eio.CodeUnknownTransport, map[string]any{"transport": transport})
 		return
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !validHeaderValue(origin) {
-		s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "INVALID_ORIGIN", "origin": origin})
 		return
 	}
 	isWS := isWebSocketRequest(r)
 	if sid := q.Get("sid"); sid != "" {
 		sess := s.Socket(sid)
 		if sess == nil {
-			s.abort(w, r, http.StatusBadRequest, eio.CodeUnknownSID, "")
+			s.refuse(w, r, http.StatusBadRequest, eio.CodeUnknownSID, map[string]any{"sid": sid})
 			return
 		}
 		if transport == "websocket" {
 			if !isWS {
-				s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+				s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "TRANSPORT_HANDSHAKE_ERROR"})
 				return
 			}
 			sess.serveUpgrade(w, r)
 			return
 		}
-		if sess.transportName() != "polling" {
-			s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		if prev := sess.transportName(); prev != "polling" {
+			s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
+				"name": "TRANSPORT_MISMATCH", "transport": transport, "previousTransport": prev,
+			})
 			return
 		}
 		switch r.Method {
@@ -123,38 +138,60 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A handshake.
 	if r.Method != http.MethodGet {
-		s.abort(w, r, http.StatusBadRequest, eio.CodeBadHandshakeMethod, "")
+		s.refuse(w, r, http.StatusBadRequest, eio.CodeBadHandshakeMethod, map[string]any{"method": r.Method})
 		return
 	}
 	if transport == "websocket" && !isWS {
-		s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "TRANSPORT_HANDSHAKE_ERROR"})
 		return
 	}
 	if s.opts.AllowRequest != nil {
 		if err := s.opts.AllowRequest(r); err != nil {
-			s.abort(w, r, http.StatusForbidden, eio.CodeForbidden, err.Error())
+			s.refuse(w, r, http.StatusForbidden, eio.CodeForbidden, map[string]any{"message": err.Error()})
 			return
 		}
 	}
-	if q.Get("EIO") != "4" {
-		s.abort(w, r, http.StatusBadRequest, eio.CodeUnsupportedProtocolVersion, "")
-		return
+	if requestProtocol(q) == protocol3 {
+		if !s.opts.AllowEIO3 {
+			s.refuse(w, r, http.StatusBadRequest, eio.CodeUnsupportedProtocolVersion, map[string]any{"protocol": protocol3})
+			return
+		}
+		if q.Has("j") {
+			// JSONP polling, which only protocol 3 clients use, is not supported.
+			s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "JSONP_UNSUPPORTED"})
+			return
+		}
 	}
 	if s.isClosed() {
-		s.abort(w, r, http.StatusServiceUnavailable, eio.CodeBadRequest, "Server closed")
+		s.refuse(w, r, http.StatusServiceUnavailable, eio.CodeBadRequest, map[string]any{"name": "SERVER_CLOSED", "message": "Server closed"})
 		return
 	}
+	id := s.newID(r)
 	if transport == "websocket" {
-		s.handshakeWebSocket(w, r)
+		s.handshakeWebSocket(w, r, id)
 		return
 	}
-	sess, err := s.newSession(r, "polling", nil)
+	sess, err := s.newSession(id, r, "polling", nil)
 	if err != nil {
 		s.log.Debug("engine: handshake failed", "err", err)
+		if errors.Is(err, errDuplicateID) {
+			s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "ID_GENERATION_ERROR", "error": err})
+			return
+		}
+		// Closed by the connection handler, or the server closed meanwhile:
+		// not a refused request.
 		s.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		return
 	}
 	sess.servePoll(w, r)
+}
+
+// newID returns the id of a new session: Options.GenerateID's, or a random one.
+func (s *Server) newID(r *http.Request) string {
+	if s.opts.GenerateID != nil {
+		return s.opts.GenerateID(r)
+	}
+	return generateID()
 }
 
 // abort answers a refused request with the official error body.
@@ -165,17 +202,11 @@ func (s *Server) abort(w http.ResponseWriter, r *http.Request, status int, code 
 	_, _ = w.Write(code.AppendJSON(nil, msg))
 }
 
-// newSession registers a session, queues its open packet, starts its
+// newSession registers session id, queues its open packet, starts its
 // heartbeat and calls the connection handler. It fails when the server is
 // closed, the id is taken, or the session was closed by the time the
 // handler returned.
-func (s *Server) newSession(r *http.Request, transport string, ws *wsConn) (*Socket, error) {
-	var id string
-	if s.opts.GenerateID != nil {
-		id = s.opts.GenerateID(r)
-	} else {
-		id = generateID()
-	}
+func (s *Server) newSession(id string, r *http.Request, transport string, ws *wsConn) (*Socket, error) {
 	sess := newSocket(s, id, r, transport, ws)
 	s.mu.Lock()
 	if s.closed {

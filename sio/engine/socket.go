@@ -52,6 +52,11 @@ type Socket struct {
 	srv *Server
 	id  string
 	req Request
+	// protocol is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
+	protocol int
+	// b64 is set when a protocol 3 client asked for binary as base64
+	// (the "b64" query parameter of its handshake).
+	b64 bool
 
 	ctx    context.Context // ends when the session closes
 	cancel context.CancelFunc
@@ -94,12 +99,15 @@ type Socket struct {
 
 func newSocket(srv *Server, id string, r *http.Request, transport string, ws *wsConn) *Socket {
 	ctx, cancel := context.WithCancel(srv.ctx)
+	q := r.URL.Query()
 	return &Socket{
-		srv: srv,
-		id:  id,
+		srv:      srv,
+		id:       id,
+		protocol: requestProtocol(q),
+		b64:      q.Has("b64"),
 		req: Request{
 			Header:     r.Header.Clone(),
-			Query:      r.URL.Query(),
+			Query:      q,
 			URL:        r.URL.RequestURI(),
 			RemoteAddr: remoteIP(r.RemoteAddr),
 			Secure:     r.TLS != nil,
@@ -115,6 +123,15 @@ func newSocket(srv *Server, id string, r *http.Request, transport string, ws *ws
 	}
 }
 
+// requestProtocol returns the Engine.IO revision a request asks for: 4,
+// or 3 for anything else, as upstream.
+func requestProtocol(q url.Values) int {
+	if q.Get("EIO") == "4" {
+		return 4
+	}
+	return protocol3
+}
+
 func remoteIP(addr string) string {
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		return host
@@ -127,6 +144,10 @@ func (s *Socket) ID() string { return s.id }
 
 // Request returns the handshake request.
 func (s *Socket) Request() *Request { return &s.req }
+
+// Protocol returns the Engine.IO protocol revision of the client: 4, or 3
+// for the clients Options.AllowEIO3 lets in.
+func (s *Socket) Protocol() int { return s.protocol }
 
 // Context returns a context that ends when the session closes.
 func (s *Socket) Context() context.Context { return s.ctx }
@@ -266,13 +287,40 @@ func (s *Socket) takeQueueLocked() []Frame {
 	return q
 }
 
-// startHeartbeat schedules the first ping.
+// startHeartbeat schedules the first ping. In protocol 3 the client pings:
+// the session waits for its ping for PingInterval+PingTimeout.
 func (s *Socket) startHeartbeat() {
 	s.mu.Lock()
 	if s.state == stateOpen {
-		s.timer = time.AfterFunc(s.srv.opts.PingInterval, s.onTimer)
+		if s.protocol == protocol3 {
+			s.awaitPong = true // the timer ends the session when it fires
+			s.timer = time.AfterFunc(s.pingTimeoutV3(), s.onTimer)
+		} else {
+			s.timer = time.AfterFunc(s.srv.opts.PingInterval, s.onTimer)
+		}
 	}
 	s.mu.Unlock()
+}
+
+// pingTimeoutV3 is how long a protocol 3 session waits for a ping.
+func (s *Socket) pingTimeoutV3() time.Duration {
+	return s.srv.opts.PingInterval + s.srv.opts.PingTimeout
+}
+
+// onPingV3 answers a protocol 3 client's ping with a pong and restarts the
+// wait for the next ping.
+func (s *Socket) onPingV3() {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.timer.Reset(s.pingTimeoutV3())
+	overflow := s.enqueueLocked(Frame{Data: pongFrame})
+	s.mu.Unlock()
+	if overflow {
+		s.closeWith(ReasonTransportError, ErrQueueFull, false)
+	}
 }
 
 // onTimer either sends a ping and waits for the pong, or, if it was
@@ -308,12 +356,13 @@ func (s *Socket) onPong() {
 
 var (
 	pingFrame  = []byte{'2'}
+	pongFrame  = []byte{'3'}
 	noopFrame  = []byte{'6'}
 	closeFrame = []byte{'1'}
 )
 
-// errHeartbeatDirection closes a session whose client pings: in protocol
-// v4 only the server does.
+// errHeartbeatDirection closes a session whose client pings (protocol 4:
+// only the server does) or pongs (protocol 3: only the client pings).
 var errHeartbeatDirection = errors.New("engine: invalid heartbeat direction")
 
 // onPacket handles one packet received on the session's transport. Like
@@ -334,10 +383,18 @@ func (s *Socket) onPacket(p eio.Packet) {
 			onMessage(p.Data, p.Binary)
 		}
 	case eio.Pong:
+		if s.protocol == protocol3 {
+			s.closeWith(ReasonTransportError, errHeartbeatDirection, false)
+			return
+		}
 		s.onPong()
 	case eio.Close:
 		s.closeWith(ReasonTransportClose, nil, false)
 	case eio.Ping:
+		if s.protocol == protocol3 {
+			s.onPingV3()
+			return
+		}
 		s.closeWith(ReasonTransportError, errHeartbeatDirection, false)
 	case eio.Noop, eio.Upgrade, eio.Open:
 		// Ignored, as upstream does.

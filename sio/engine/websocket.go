@@ -19,20 +19,36 @@ import (
 // wsConn is the session's WebSocket.
 type wsConn struct {
 	c *websocket.Conn
+	// v3 is set for a protocol 3 client, b64 when it also asked for binary
+	// as base64 text frames.
+	v3, b64 bool
 }
 
 func (w *wsConn) write(ctx context.Context, f Frame) error {
-	typ := websocket.MessageText
-	if f.Binary {
-		typ = websocket.MessageBinary
+	switch {
+	case !f.Binary:
+		return w.c.Write(ctx, websocket.MessageText, f.Data)
+	case !w.v3:
+		return w.c.Write(ctx, websocket.MessageBinary, f.Data)
+	case w.b64:
+		return w.c.Write(ctx, websocket.MessageText, appendPacketTextV3(nil, f))
+	default:
+		b := make([]byte, 0, 1+len(f.Data))
+		b = append(b, byte(eio.Message))
+		return w.c.Write(ctx, websocket.MessageBinary, append(b, f.Data...))
 	}
-	return w.c.Write(ctx, typ, f.Data)
 }
 
 func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
 	typ, data, err := w.c.Read(ctx)
 	if err != nil {
 		return eio.Packet{}, err
+	}
+	if w.v3 {
+		if typ == websocket.MessageBinary {
+			return decodeBinaryPacketV3(data)
+		}
+		return decodePacketV3(data)
 	}
 	return eio.DecodeFrame(data, typ == websocket.MessageBinary)
 }
@@ -49,29 +65,41 @@ func (w *wsConn) close(srv *Server) {
 
 func (w *wsConn) closeNow() { _ = w.c.CloseNow() }
 
-func (s *Server) accept(w http.ResponseWriter, r *http.Request) (*wsConn, error) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+// accept completes the WebSocket handshake of r, a request of session
+// sid, after the header hooks have run on the response headers. v3 tells
+// whether the client speaks protocol 3.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 bool) (*wsConn, error) {
+	s.applyHeaders(w.Header(), r, sid)
+	opts := &websocket.AcceptOptions{
 		// Origins are checked by CORS and AllowRequest, as upstream does.
 		InsecureSkipVerify: true,
 		CompressionMode:    websocket.CompressionDisabled,
-	})
+	}
+	if s.opts.PerMessageDeflate {
+		opts.CompressionMode = websocket.CompressionNoContextTakeover
+		opts.CompressionThreshold = s.opts.PerMessageDeflateThreshold
+	}
+	c, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		return nil, err
 	}
 	c.SetReadLimit(s.opts.MaxHTTPBufferSize)
-	return &wsConn{c: c}, nil
+	return &wsConn{c: c, v3: v3, b64: v3 && r.URL.Query().Has("b64")}, nil
 }
 
 // handshakeWebSocket opens a session directly over WebSocket.
-func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
-	ws, err := s.accept(w, r)
+func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, id string) {
+	ws, err := s.accept(w, r, id, requestProtocol(r.URL.Query()) == protocol3)
 	if err != nil {
 		s.log.Debug("engine: websocket accept failed", "err", err)
 		return
 	}
-	sess, err := s.newSession(r, "websocket", ws)
+	sess, err := s.newSession(id, r, "websocket", ws)
 	if err != nil {
 		s.log.Debug("engine: handshake failed", "err", err)
+		if errors.Is(err, errDuplicateID) {
+			s.connectionError(r, eio.CodeBadRequest, map[string]any{"name": "ID_GENERATION_ERROR", "error": err})
+		}
 		ws.closeNow()
 		return
 	}
@@ -81,10 +109,12 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
 // serveUpgrade handles a WebSocket that asks to take over a polling session.
 func (s *Socket) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	if s.srv.opts.DisallowUpgrades {
-		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		s.srv.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
+			"name": "TRANSPORT_MISMATCH", "transport": "websocket", "previousTransport": "polling",
+		})
 		return
 	}
-	ws, err := s.srv.accept(w, r)
+	ws, err := s.srv.accept(w, r, s.id, s.protocol == protocol3)
 	if err != nil {
 		return
 	}

@@ -21,7 +21,7 @@ func (w *wsConn) read(context.Context) (eio.Packet, error) { return eio.Packet{}
 func (w *wsConn) close(*Server)                            {}
 func (w *wsConn) closeNow()                                {}
 
-func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, _ string) {
 	s.abort(w, r, http.StatusBadRequest, eio.CodeUnknownTransport, "")
 }
 

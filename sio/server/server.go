@@ -54,6 +54,19 @@ type Options struct {
 	DisallowUpgrades  bool
 	CORS              *engine.CORSOptions
 	AllowRequest      func(r *http.Request) error
+	// Cookie (sticky-session cookie, default off), HTTPCompression
+	// (default threshold 1024 bytes), DisableHTTPCompression,
+	// PerMessageDeflate (default off), PerMessageDeflateThreshold (default
+	// 1024), OnInitialHeaders, OnHeaders and OnConnectionError are the
+	// Engine.IO options of the same names (see package engine).
+	Cookie                     *engine.CookieOptions
+	HTTPCompression            *engine.HTTPCompressionOptions
+	DisableHTTPCompression     bool
+	PerMessageDeflate          bool
+	PerMessageDeflateThreshold int
+	OnInitialHeaders           func(h http.Header, r *http.Request)
+	OnHeaders                  func(h http.Header, r *http.Request)
+	OnConnectionError          func(engine.ConnectionError)
 	// MaxAttachments is the most binary attachments a packet may announce (default 10).
 	MaxAttachments int
 	// Adapter creates each namespace's adapter (default NewMemoryAdapter).
@@ -154,6 +167,15 @@ func New(opts *Options) *Server {
 		CORS:              o.CORS,
 		AllowRequest:      o.AllowRequest,
 		Logger:            o.Logger,
+
+		Cookie:                     o.Cookie,
+		HTTPCompression:            o.HTTPCompression,
+		DisableHTTPCompression:     o.DisableHTTPCompression,
+		PerMessageDeflate:          o.PerMessageDeflate,
+		PerMessageDeflateThreshold: o.PerMessageDeflateThreshold,
+		OnInitialHeaders:           o.OnInitialHeaders,
+		OnHeaders:                  o.OnHeaders,
+		OnConnectionError:          o.OnConnectionError,
 	})
 	s.eng.OnConnection(s.onEngineConnection)
 	s.Of("/")

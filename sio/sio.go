@@ -143,3 +143,20 @@ func IsReserved(name string) bool {
 	}
 	return false
 }
+
+// Arg decodes argument i of args into a value of type T, for typed handlers:
+//
+//	s.On("chat", func(e *sio.Event) {
+//		msg, err := sio.Arg[ChatMessage](e.Args, 0)
+//		...
+//	})
+func Arg[T any](args Args, i int) (T, error) {
+	var v T
+	if i < 0 || i >= len(args) {
+		return v, fmt.Errorf("sio: argument %d: %w (got %d)", i, ErrMissingArgument, len(args))
+	}
+	if err := args[i].Decode(&v); err != nil {
+		return v, fmt.Errorf("sio: argument %d: %w", i, err)
+	}
+	return v, nil
+}

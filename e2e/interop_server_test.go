@@ -11,29 +11,63 @@ import (
 	"github.com/gosio/socketio/sio/server"
 )
 
-// TestOfficialClientAgainstGoServer runs every scenario of the official
-// socket.io-client (e2e/testdata/node/client.js) against this project's
-// server configured as the interop test app (CONTRACT.md).
-func TestOfficialClientAgainstGoServer(t *testing.T) {
-	nodeenv.Require(t)
-	// The contract's timings for tests (CONTRACT.md): 1 s / 1 s, so that a
-	// loaded machine does not time out healthy clients.
-	c := app.NewConformance(nil, &server.Options{
+// interopOptions are the contract's timings for tests (CONTRACT.md): 1 s /
+// 1 s, so that a loaded machine does not time out healthy clients.
+func interopOptions() *server.Options {
+	return &server.Options{
 		PingInterval:      time.Second,
 		PingTimeout:       time.Second,
 		MaxHTTPBufferSize: 1e6,
 		ConnectTimeout:    time.Second,
 		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
-	})
+	}
+}
+
+// startInteropServer serves app.NewConformance with opts on a test server.
+func startInteropServer(t *testing.T, opts *server.Options) string {
+	t.Helper()
+	c := app.NewConformance(nil, opts)
 	ts := httptest.NewServer(c.Handler())
 	t.Cleanup(func() {
 		c.Close()
 		ts.Close()
 	})
+	return ts.URL
+}
+
+// TestOfficialClientAgainstGoServer runs every scenario of the official
+// socket.io-client (e2e/testdata/node/client.js) against this project's
+// server configured as the interop test app (CONTRACT.md).
+func TestOfficialClientAgainstGoServer(t *testing.T) {
+	nodeenv.Require(t)
+	url := startInteropServer(t, interopOptions())
 	for _, sc := range nodeenv.Scenarios() {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
-			if err := nodeenv.RunClient(t, ts.URL, sc); err != nil {
+			if err := nodeenv.RunClient(t, url, sc); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestOfficialClientRecoversFromGoServer runs the scenarios against the Go
+// server with connection state recovery on (as server.js with
+// SIO_RECOVERY=1): the recovery scenario must really recover there (it fails
+// when the server sends no session pid), and every other scenario must cope
+// with the offsets recovery appends to events.
+func TestOfficialClientRecoversFromGoServer(t *testing.T) {
+	nodeenv.Require(t)
+	opts := interopOptions()
+	opts.ConnectionStateRecovery = &server.RecoveryOptions{
+		MaxDisconnectionDuration: time.Minute,
+		SkipMiddlewares:          true,
+	}
+	url := startInteropServer(t, opts)
+	for _, sc := range nodeenv.Scenarios() {
+		t.Run(sc, func(t *testing.T) {
+			t.Parallel()
+			if err := nodeenv.RunClientEnv(t, url, sc, nodeenv.ExpectRecovery); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -7,10 +7,13 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosio/socketio/sio"
@@ -22,7 +25,8 @@ import (
 // Conformance is the configuration the official Engine.IO v4 and Socket.IO
 // v5 protocol test suites expect, which is also the interop test app of
 // e2e/testdata/node/CONTRACT.md: plain Engine.IO echoing at /engine.io/,
-// Socket.IO at /socket.io/ with namespaces / and /custom.
+// Socket.IO at /socket.io/ with namespaces / and /custom, and the dynamic
+// namespaces /dyn-N and /priv-N.
 type Conformance struct {
 	Engine *engine.Server
 	IO     *server.Server
@@ -70,20 +74,31 @@ func NewConformance(logger *slog.Logger, opts *server.Options) *Conformance {
 	}
 	c := &Conformance{Engine: eng, IO: server.New(&o)}
 	for _, name := range []string{"/", "/custom"} {
-		n := c.IO.Of(name)
-		n.Use(func(s *server.Socket) error {
-			var auth struct {
-				Token any `json:"token"`
-			}
-			_ = s.Handshake().DecodeAuth(&auth)
-			if auth.Token == "reject" {
-				return &server.ConnectError{Message: "unauthorized", Data: map[string]string{"reason": "bad token"}}
-			}
-			return nil
-		})
-		n.OnConnection(c.onConnection)
+		c.setup(c.IO.Of(name), nil)
+	}
+	// Dynamic namespaces: their children get the same middleware and
+	// handlers, plus broadcast-parent, which broadcasts on the parent.
+	for _, re := range []string{`^/dyn-\d+$`, `^/priv-\d+$`} {
+		parent := c.IO.OfRegexp(regexp.MustCompile(re))
+		c.setup(parent, parent)
 	}
 	return c
+}
+
+// setup installs the contract's middleware and connection handler on n;
+// parent, for a dynamic namespace, is what broadcast-parent broadcasts on.
+func (c *Conformance) setup(n, parent *server.Namespace) {
+	n.Use(func(s *server.Socket) error {
+		var auth struct {
+			Token any `json:"token"`
+		}
+		_ = s.Handshake().DecodeAuth(&auth)
+		if auth.Token == "reject" {
+			return &server.ConnectError{Message: "unauthorized", Data: map[string]string{"reason": "bad token"}}
+		}
+		return nil
+	})
+	n.OnConnection(func(s *server.Socket) { c.onConnection(s, parent) })
 }
 
 // Handler returns the HTTP handler serving both paths.
@@ -119,8 +134,22 @@ func attachments(e *sio.Event) [][]byte {
 	return e.Args[0].Attachments
 }
 
-func (c *Conformance) onConnection(s *server.Socket) {
+// errForbidden is the packet middleware's refusal of "forbidden" events.
+var errForbidden = errors.New("forbidden event")
+
+func (c *Conformance) onConnection(s *server.Socket, parent *server.Namespace) {
 	nsp := s.Namespace()
+	// Registered before anything is emitted, so that "auth" counts.
+	var anyCount, outgoingCount atomic.Int64
+	s.OnAny(func(*sio.Event) { anyCount.Add(1) })
+	s.OnAnyOutgoing(func(*sio.Event) { outgoingCount.Add(1) })
+	s.Use(func(e *sio.Event) error {
+		if e.Name == "forbidden" {
+			return errForbidden
+		}
+		return nil
+	})
+	s.OnError(func(err error) { _ = s.Emit("error-seen", err.Error()) })
 	_ = s.Emit("auth", s.Handshake().Auth)
 	s.OnDisconnect(func(reason string) {
 		c.mu.Lock()
@@ -209,4 +238,111 @@ func (c *Conformance) onConnection(s *server.Socket) {
 		_ = s.Emit("binary", []byte{1, 2, 3}, map[string]any{"nested": []byte{4}})
 		ackNull(e)
 	})
+	// The packet middleware refuses it: this handler must never run.
+	s.On("forbidden", func(e *sio.Event) { _ = s.Emit("forbidden-ran") })
+	s.On("any-count", func(e *sio.Event) { _ = e.Ack(anyCount.Load()) })
+	s.On("outgoing-count", func(e *sio.Event) { _ = e.Ack(outgoingCount.Load()) })
+	s.On("broadcast-ack", func(e *sio.Event) {
+		var timeoutMs float64
+		_ = e.Args.Decode(&timeoutMs)
+		replies, err := nsp.Timeout(time.Duration(timeoutMs*float64(time.Millisecond))).EmitWithAck(s.Context(), "ping-all")
+		firsts := make([]any, 0, len(replies))
+		for _, r := range replies {
+			var v any
+			if r.Len() > 0 {
+				_ = r.Decode(&v)
+			}
+			firsts = append(firsts, v)
+		}
+		sortValues(firsts)
+		res := map[string]any{"ok": err == nil, "replies": firsts}
+		if err != nil {
+			res["error"] = "timeout"
+		}
+		_ = e.Ack(res)
+	})
+	s.On("set-data", func(e *sio.Event) {
+		var v any
+		_ = e.Args.Decode(&v)
+		s.SetData(v)
+		ackNull(e)
+	})
+	s.On("fetch-sockets", func(e *sio.Event) {
+		var req struct {
+			Room *string `json:"room"`
+		}
+		_ = e.Args.Decode(&req)
+		op := nsp.To()
+		if req.Room != nil {
+			op = op.In(*req.Room)
+		}
+		sockets, err := op.FetchSockets(s.Context())
+		if err != nil {
+			return
+		}
+		type info struct {
+			ID    string   `json:"id"`
+			Rooms []string `json:"rooms"`
+			Data  any      `json:"data"`
+		}
+		list := make([]info, 0, len(sockets))
+		for _, rs := range sockets {
+			rooms := append([]string{}, rs.Rooms()...)
+			sort.Strings(rooms)
+			data := rs.Data()
+			if data == nil {
+				data = map[string]any{} // upstream's socket.data starts as {}
+			}
+			list = append(list, info{ID: rs.ID(), Rooms: rooms, Data: data})
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		_ = e.Ack(list)
+	})
+	roomAndTarget := func(e *sio.Event) (room, target string) {
+		var req struct {
+			Room   string `json:"room"`
+			Target string `json:"target"`
+		}
+		_ = e.Args.Decode(&req)
+		return req.Room, req.Target
+	}
+	s.On("sockets-join", func(e *sio.Event) {
+		room, target := roomAndTarget(e)
+		nsp.In(target).SocketsJoin(room)
+		ackNull(e)
+	})
+	s.On("sockets-leave", func(e *sio.Event) {
+		room, target := roomAndTarget(e)
+		nsp.In(target).SocketsLeave(room)
+		ackNull(e)
+	})
+	s.On("disconnect-room", func(e *sio.Event) {
+		room, _ := roomAndTarget(e)
+		nsp.In(room).DisconnectSockets(false)
+		ackNull(e)
+	})
+	s.On("volatile-burst", func(e *sio.Event) {
+		var n float64
+		_ = e.Args.Decode(&n)
+		for i := 0; i < int(n); i++ {
+			_ = s.Volatile().Emit("vol", i)
+		}
+		ackNull(e)
+	})
+	if parent != nil {
+		s.On("broadcast-parent", func(e *sio.Event) { _ = parent.Emit("broadcast", e.Args.AsAny()...) })
+	}
+}
+
+// sortValues sorts strings in byte order, other values by their JSON, as
+// server.js does (the same order for the ASCII strings of the scenarios).
+func sortValues(list []any) {
+	key := func(v any) string {
+		if s, ok := v.(string); ok {
+			return s
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	sort.SliceStable(list, func(i, j int) bool { return key(list[i]) < key(list[j]) })
 }

@@ -54,6 +54,13 @@ var scenarios = []string{
 	"server-disconnect",
 	"client-disconnect",
 	"ping-timeout",
+	"dynamic-namespace",
+	"packet-middleware",
+	"catch-all",
+	"broadcast-ack",
+	"utilities",
+	"volatile",
+	"recovery",
 }
 
 // Scenarios returns the names of the client.js scenarios, in a stable order.
@@ -186,6 +193,18 @@ func StartServer(t testing.TB, env ...string) (url string, stop func()) {
 // run at once in a test binary; callers may use t.Parallel freely.
 func RunClient(t testing.TB, url, scenario string) error {
 	t.Helper()
+	return RunClientEnv(t, url, scenario)
+}
+
+// ExpectRecovery is the environment entry telling client.js that the server
+// has connection state recovery: the recovery scenario then fails, instead
+// of skipping, when the server sends no session pid.
+const ExpectRecovery = "SIO_EXPECT_RECOVERY=1"
+
+// RunClientEnv is RunClient with extra environment variables for client.js,
+// such as ExpectRecovery.
+func RunClientEnv(t testing.TB, url, scenario string, env ...string) error {
+	t.Helper()
 	Require(t)
 
 	clientSlots <- struct{}{}
@@ -202,6 +221,8 @@ func RunClient(t testing.TB, url, scenario string) error {
 	}}
 	cmd := exec.CommandContext(ctx, "node", "client.js", url, scenario)
 	cmd.Dir = Dir()
+	// The default overrides the inherited environment, env overrides the default.
+	cmd.Env = append(append(os.Environ(), "SIO_EXPECT_RECOVERY=0"), env...)
 	cmd.Stdout = &stdout
 	cmd.Stderr = stderr
 	cmd.WaitDelay = 5 * time.Second

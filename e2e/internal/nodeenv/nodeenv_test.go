@@ -39,11 +39,13 @@ func TestScenariosMatchClientJS(t *testing.T) {
 // this validates both the scenarios and CONTRACT.md.
 func TestOfficialClientAgainstOfficialServer(t *testing.T) {
 	for _, mode := range []struct {
-		name string
-		env  []string
+		name      string
+		env       []string
+		clientEnv []string
 	}{
-		{"default", nil},
-		{"recovery", []string{"SIO_RECOVERY=1"}},
+		{"default", nil, nil},
+		// The recovery scenario must really recover there, not skip.
+		{"recovery", []string{"SIO_RECOVERY=1"}, []string{nodeenv.ExpectRecovery}},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
@@ -52,7 +54,7 @@ func TestOfficialClientAgainstOfficialServer(t *testing.T) {
 			for _, sc := range nodeenv.Scenarios() {
 				t.Run(sc, func(t *testing.T) {
 					t.Parallel()
-					assert.NoError(t, nodeenv.RunClient(t, url, sc))
+					assert.NoError(t, nodeenv.RunClientEnv(t, url, sc, mode.clientEnv...))
 				})
 			}
 		})
@@ -64,6 +66,16 @@ func TestRunClientReportsFailure(t *testing.T) {
 	err := nodeenv.RunClient(t, url, "no-such-scenario")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `unknown scenario "no-such-scenario"`)
+}
+
+// Against a server without recovery, the recovery scenario skips, unless
+// told the server has recovery: then it fails.
+func TestRecoveryScenarioDetectsMissingRecovery(t *testing.T) {
+	url, _ := nodeenv.StartServer(t)
+	require.NoError(t, nodeenv.RunClient(t, url, "recovery"))
+	err := nodeenv.RunClientEnv(t, url, "recovery", nodeenv.ExpectRecovery)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no pid in CONNECT")
 }
 
 func TestStopIsIdempotentAndStopsTheServer(t *testing.T) {

@@ -65,6 +65,9 @@ function bin(...bytes) {
 // Event recording: every socket gets an Inbox at creation time, so that no
 // event can be missed by registering a listener too late.
 
+// Volatile events are never stored for recovery, so they carry no offset.
+const VOLATILE_EVENTS = new Set(["vol"]);
+
 class Inbox {
   constructor(name, emitter) {
     this.name = name;
@@ -78,7 +81,11 @@ class Inbox {
       // With connection state recovery the server appends its offset (a
       // string) to every event it emits without an ack; the official client
       // hands it to the listeners as an extra last argument.
-      if (socket._pid && !(args.length > 0 && typeof args[args.length - 1] === "function")) {
+      if (
+        socket._pid &&
+        !VOLATILE_EVENTS.has(event) &&
+        !(args.length > 0 && typeof args[args.length - 1] === "function")
+      ) {
         const offset = args.pop();
         if (typeof offset !== "string") {
           finish(new Error(`${this.name}: ${event} lacks the recovery offset: ${show([...args, offset])}`));
@@ -211,6 +218,26 @@ async function lastDisconnects(socket) {
   const [list] = await ack(socket, "last-disconnects");
   expect("last-disconnects is a list", Array.isArray(list), show(list));
   return list;
+}
+
+// uniqueNsp returns a fresh child of a dynamic namespace (prefix "/dyn-" or
+// "/priv-"), so that broadcasts of scenarios running at the same time against
+// the same server do not reach it.
+let nspSeq = 0;
+function uniqueNsp(prefix) {
+  return `${prefix}${process.pid}${Math.floor(Math.random() * 1e9)}${nspSeq++}`;
+}
+
+// waitFor polls check (an async function) until it returns a truthy value.
+async function waitFor(what, check) {
+  for (;;) {
+    const v = await check();
+    if (v) {
+      log(`ok: ${what}`);
+      return v;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -559,6 +586,259 @@ const scenarios = {
         [{ id, nsp: "/", reason: "ping timeout" }],
       );
     }
+  },
+
+  "dynamic-namespace": async () => {
+    const n1 = uniqueNsp("/dyn-");
+    const n2 = uniqueNsp("/dyn-");
+    const d1 = connect("d1", n1);
+    const d2 = connect("d2", n2);
+    await connected(d1);
+    await connected(d2);
+    await roundTrips(d1);
+    await roundTrips(d2);
+    expect("distinct socket ids", d1.s.id !== d2.s.id, `${d1.s.id} vs ${d2.s.id}`);
+
+    // The children share one multiplexed connection too.
+    const m = manager();
+    const m1 = socketOn(m, "m1", n1);
+    const m2 = socketOn(m, "m2", n2);
+    await connected(m1);
+    await connected(m2);
+    expect("same engine", m1.s.io.engine === m2.s.io.engine);
+
+    // The parent's middleware applies to the children.
+    const rej = connect("rej", uniqueNsp("/dyn-"), { auth: { token: "reject" } });
+    const [rerr] = await rej.inbox.take("connect_error");
+    expectEqual("dyn middleware connect_error message", rerr.message, "unauthorized");
+    expectEqual("dyn middleware connect_error data", rerr.data, { reason: "bad token" });
+    rej.inbox.none("connect");
+
+    // Names the regular expression does not match stay invalid.
+    for (const bad of ["/dyn-x", "/dyn-", "/dyn-1a"]) {
+      const c = connect(`bad${bad}`, bad);
+      const [err] = await c.inbox.take("connect_error");
+      expectEqual(`${bad} connect_error message`, err.message, "Invalid namespace");
+      expect(`${bad} not connected`, c.s.connected === false);
+      c.inbox.none("connect");
+    }
+
+    // broadcast stays in the child namespace.
+    d1.s.emit("broadcast", "only-n1");
+    for (const c of [d1, m1]) expectEqual(`${c.inbox.name} child broadcast`, await c.inbox.take("broadcast"), ["only-n1"]);
+    // broadcast-parent reaches every child; each receives it once, and as
+    // its next broadcast (nothing else broadcasts to these children).
+    const token = `to-all-${process.pid}`;
+    d2.s.emit("broadcast-parent", token, { n: 1 }, bin(0x0b));
+    for (const c of [d1, d2, m1, m2]) {
+      expectEqual(`${c.inbox.name} parent broadcast`, await c.inbox.take("broadcast"), [token, { n: 1 }, bin(0x0b)]);
+    }
+    for (const c of [d1, d2, m1, m2]) await ack(c.s, "echo", "fence");
+    for (const c of [d1, d2, m1, m2]) c.inbox.none("broadcast");
+  },
+
+  "packet-middleware": async () => {
+    for (const nsp of ["/", "/custom", uniqueNsp("/priv-")]) {
+      const c = connect(`c${nsp}`, nsp);
+      await connected(c);
+      let acked = 0;
+      c.s.emit("forbidden", "x", 1, () => acked++);
+      expectEqual(`${nsp} error-seen`, await c.inbox.take("error-seen"), ["forbidden event"]);
+      c.s.emit("forbidden");
+      expectEqual(`${nsp} second error-seen`, await c.inbox.take("error-seen"), ["forbidden event"]);
+      // Other events still go through, and the refused ones never reached
+      // their handler nor were acknowledged.
+      await roundTrips(c);
+      c.inbox.none("forbidden-ran");
+      c.inbox.none("error-seen");
+      expect(`${nsp} refused event not acknowledged`, acked === 0, `acked=${acked}`);
+    }
+  },
+
+  "catch-all": async () => {
+    // A namespace of its own: no broadcast of another scenario is counted.
+    const c = connect("c", uniqueNsp("/priv-"));
+    await connected(c);
+    expectEqual("any-count first", await ack(c.s, "any-count"), [1]);
+    expectEqual("outgoing-count after auth", await ack(c.s, "outgoing-count"), [1]);
+    c.s.emit("message", "m1");
+    c.s.emit("message", "m2");
+    expectEqual("message-back 1", await c.inbox.take("message-back"), ["m1"]);
+    expectEqual("message-back 2", await c.inbox.take("message-back"), ["m2"]);
+    expectEqual("echo", await ack(c.s, "echo", "e"), ["e"]);
+    // any-count, outgoing-count, message x2, echo, any-count.
+    expectEqual("any-count counts every incoming event", await ack(c.s, "any-count"), [6]);
+    // auth, message-back x2; acknowledgements are not events.
+    expectEqual("outgoing-count counts emitted events", await ack(c.s, "outgoing-count"), [3]);
+    // Catch-all listeners run before packet middlewares: a refused event counts.
+    c.s.emit("forbidden");
+    expectEqual("error-seen", await c.inbox.take("error-seen"), ["forbidden event"]);
+    expectEqual("any-count counts refused events", await ack(c.s, "any-count"), [9]);
+    expectEqual("outgoing-count counts error-seen", await ack(c.s, "outgoing-count"), [4]);
+  },
+
+  "broadcast-ack": async () => {
+    const nsp = uniqueNsp("/priv-");
+    const names = ["A", "B", "C"];
+    const cs = names.map((n) => connect(n, nsp));
+    for (const c of cs) await connected(c);
+    const [A, B, C] = cs;
+    let cAnswers = false;
+    const seen = { A: 0, B: 0, C: 0 };
+    for (const c of cs) {
+      const name = c.inbox.name;
+      c.s.on("ping-all", (...args) => {
+        const cb = args.pop();
+        expect(`${name} ping-all carries an ack callback`, typeof cb === "function");
+        expectEqual(`${name} ping-all args`, args, []);
+        seen[name]++;
+        if (name !== "C" || cAnswers) cb(name);
+      });
+    }
+    expectEqual("broadcast-ack with one silent client", await ack(A.s, "broadcast-ack", 1500), [
+      { ok: false, replies: ["A", "B"], error: "timeout" },
+    ]);
+    // (C got it too, but nothing orders that with A's ack; the second round does.)
+    expectEqual("A and B got ping-all once", [seen.A, seen.B], [1, 1]);
+    cAnswers = true;
+    expectEqual("broadcast-ack with everyone answering", await ack(B.s, "broadcast-ack", 4000), [
+      { ok: true, replies: ["A", "B", "C"] },
+    ]);
+    expectEqual("each got ping-all twice", seen, { A: 2, B: 2, C: 2 });
+  },
+
+  utilities: async () => {
+    const nsp = uniqueNsp("/priv-");
+    const A = connect("A", nsp);
+    const B = connect("B", nsp);
+    const C = connect("C", nsp);
+    for (const c of [A, B, C]) await connected(c);
+    const info = (c, rooms, data) => ({ id: c.s.id, rooms: [c.s.id, ...rooms].sort(), data });
+    const byId = (list) => list.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const fetch = async (what, spec, want) => expectEqual(what, await ack(C.s, "fetch-sockets", spec), [byId(want)]);
+
+    expectEqual("A set-data", await ack(A.s, "set-data", { name: "A", n: [1, 2] }), [null]);
+    expectEqual("B set-data", await ack(B.s, "set-data", "just B"), [null]);
+    await fetch("fetch-sockets whole namespace", {}, [
+      info(A, [], { name: "A", n: [1, 2] }),
+      info(B, [], "just B"),
+      info(C, [], {}),
+    ]);
+
+    expectEqual("A join r1", await ack(A.s, "join", "r1"), [null]);
+    expectEqual("B join r1", await ack(B.s, "join", "r1"), [null]);
+    await fetch("fetch-sockets r1", { room: "r1" }, [info(A, ["r1"], { name: "A", n: [1, 2] }), info(B, ["r1"], "just B")]);
+    await fetch("fetch-sockets unknown room", { room: "nobody-here" }, []);
+
+    expectEqual("sockets-join r2 for r1", await ack(C.s, "sockets-join", { room: "r2", target: "r1" }), [null]);
+    expectEqual("A rooms after sockets-join", await ack(A.s, "rooms"), [[A.s.id, "r1", "r2"].sort()]);
+    await fetch("fetch-sockets r2", { room: "r2" }, [
+      info(A, ["r1", "r2"], { name: "A", n: [1, 2] }),
+      info(B, ["r1", "r2"], "just B"),
+    ]);
+    // Targeting a socket by its own room.
+    expectEqual("sockets-join r3 for C", await ack(A.s, "sockets-join", { room: "r3", target: C.s.id }), [null]);
+    expectEqual("C rooms after sockets-join", await ack(C.s, "rooms"), [[C.s.id, "r3"].sort()]);
+
+    expectEqual("sockets-leave r1 for r2", await ack(C.s, "sockets-leave", { room: "r1", target: "r2" }), [null]);
+    await fetch("fetch-sockets r1 after sockets-leave", { room: "r1" }, []);
+    expectEqual("B rooms after sockets-leave", await ack(B.s, "rooms"), [[B.s.id, "r2"].sort()]);
+
+    expectEqual("disconnect-room r2", await ack(C.s, "disconnect-room", { room: "r2" }), [null]);
+    for (const c of [A, B]) {
+      expectEqual(`${c.inbox.name} disconnect reason`, (await c.inbox.take("disconnect"))[0], "io server disconnect");
+      expect(`${c.inbox.name} will not reconnect`, c.s.active === false && c.s.connected === false);
+    }
+    expect("C still connected", C.s.connected === true);
+    await fetch("fetch-sockets after disconnect-room", {}, [info(C, ["r3"], {})]);
+    await roundTrips(C);
+  },
+
+  volatile: async () => {
+    const n = 50;
+    for (const transports of [["websocket"], ["polling"]]) {
+      const c = connect(`c-${transports[0]}`, "/", { transports });
+      await connected(c);
+      for (let round = 1; round <= 2; round++) {
+        expectEqual(`${c.inbox.name} volatile-burst ${round} ack`, await ack(c.s, "volatile-burst", n), [null]);
+        // Every vol delivered was sent before the ack, on the same ordered
+        // connection: they are all here already.
+        const got = [];
+        for (const r of c.inbox.records.filter((r) => r.event === "vol")) got.push(r.args);
+        c.inbox.records = c.inbox.records.filter((r) => r.event !== "vol");
+        log(`${c.inbox.name} round ${round}: ${got.length}/${n} vol delivered`);
+        expect(`${c.inbox.name} at most ${n} vol`, got.length <= n, `got ${got.length}`);
+        for (const args of got) {
+          expect(`${c.inbox.name} vol carries one index (no offset)`, args.length === 1 && Number.isInteger(args[0]), show(args));
+        }
+        const idx = got.map((a) => a[0]);
+        expect(`${c.inbox.name} vol in order, no duplicates`, idx.every((v, i) => i === 0 || v > idx[i - 1]), show(idx));
+        expect(`${c.inbox.name} vol in range`, idx.every((v) => v >= 0 && v < n), show(idx));
+      }
+      await roundTrips(c);
+      c.inbox.none("vol");
+    }
+  },
+
+  recovery: async () => {
+    const nsp = uniqueNsp("/priv-");
+    const m = manager({ transports: ["websocket"], reconnection: true, reconnectionDelay: 10, reconnectionDelayMax: 10 });
+    const A = socketOn(m, "A", nsp);
+    await connected(A);
+    const mustRecover = process.env.SIO_EXPECT_RECOVERY === "1";
+    if (!A.s._pid) {
+      expect("the server has connection state recovery (SIO_EXPECT_RECOVERY=1)", !mustRecover, "no pid in CONNECT");
+      log("SKIP: the server has no connection state recovery (no pid in CONNECT)");
+      return;
+    }
+    const B = connect("B", nsp);
+    await connected(B);
+    const id = A.s.id;
+    expectEqual("A join r", await ack(A.s, "join", "r"), [null]);
+    expectEqual("A set-data", await ack(A.s, "set-data", { kept: true }), [null]);
+    expectEqual("before: missed to r", await ack(B.s, "emit-to", { rooms: ["r"], event: "missed", args: [0] }), [null]);
+    expectEqual("A got missed 0 live", await A.inbox.take("missed"), [0]);
+
+    // Hold the automatic reconnection until the events were missed.
+    let release;
+    const gate = new Promise((resolve) => (release = resolve));
+    const open = m.open;
+    let attempts = 0;
+    m.open = function (...args) {
+      attempts++;
+      gate.then(() => open.apply(this, args));
+      return this;
+    };
+
+    A.s.io.engine.transport.ws.close();
+    expectEqual("A disconnect reason", (await A.inbox.take("disconnect"))[0], "transport close");
+    expect("A will reconnect", A.s.active === true);
+    // The session is kept before the disconnect handlers run, which record it.
+    await waitFor("server saw A's transport close", async () => {
+      const list = await lastDisconnects(B.s);
+      return list.some((d) => d.id === id && d.nsp === nsp && d.reason === "transport close");
+    });
+    for (const i of [1, 2]) {
+      expectEqual(`missed ${i} to r`, await ack(B.s, "emit-to", { rooms: ["r"], event: "missed", args: [i] }), [null]);
+    }
+    A.inbox.none("missed");
+
+    release();
+    const first = await A.inbox.takeFirst("connect", "connect_error");
+    expectEqual("A reconnect event", first.event, "connect");
+    expect("reconnected through the automatic reconnection", attempts === 1, `attempts=${attempts}`);
+    expect("A recovered", A.s.recovered === true, `recovered=${A.s.recovered}`);
+    expectEqual("A id after recovery", A.s.id, id);
+    expectEqual("A missed 1", await A.inbox.take("missed"), [1]);
+    expectEqual("A missed 2", await A.inbox.take("missed"), [2]);
+    expectEqual("A rooms after recovery", await ack(A.s, "rooms"), [[id, "r"].sort()]);
+    const [list] = await ack(B.s, "fetch-sockets", { room: "r" });
+    expectEqual("A data after recovery", list, [{ id, rooms: [id, "r"].sort(), data: { kept: true } }]);
+    // Still a member of r, live.
+    expectEqual("after: emit to r", await ack(B.s, "emit-to", { rooms: ["r"], event: "missed", args: [3] }), [null]);
+    expectEqual("A missed 3 live", await A.inbox.take("missed"), [3]);
+    await roundTrips(A);
+    A.inbox.none("missed");
   },
 };
 

@@ -48,7 +48,11 @@ function popAck(args) {
   return args.length > 0 && isFn(args[args.length - 1]) ? args.pop() : undefined;
 }
 
-function setup(nsp) {
+// setup installs the contract's middleware and handlers on a namespace. For
+// a dynamic namespace, nsp is the parent (its children copy the middleware
+// and the connection listener) and parent is set too: broadcast-parent
+// broadcasts on it, reaching every child.
+function setup(nsp, parent) {
   nsp.use((socket, next) => {
     const auth = socket.handshake.auth;
     if (auth && auth.token === "reject") {
@@ -61,6 +65,20 @@ function setup(nsp) {
   });
 
   nsp.on("connection", (socket) => {
+    // The socket's own namespace: nsp itself, or the child of a dynamic one.
+    const nsp = socket.nsp;
+    let anyCount = 0;
+    let outgoingCount = 0;
+    // Registered before anything is emitted, so that "auth" counts.
+    socket.onAny(() => anyCount++);
+    socket.onAnyOutgoing(() => outgoingCount++);
+    socket.use((event, next) => {
+      if (event[0] === "forbidden") next(new Error("forbidden event"));
+      else next();
+    });
+    socket.on("error", (err) => {
+      socket.emit("error-seen", err && err.message);
+    });
     log(`connect nsp=${nsp.name} id=${socket.id} recovered=${socket.recovered}`);
     socket.emit("auth", socket.handshake.auth || {});
 
@@ -138,11 +156,97 @@ function setup(nsp) {
       socket.emit("binary", Buffer.from([1, 2, 3]), { nested: Buffer.from([4]) });
       if (isFn(ack)) ack(null);
     });
+
+    // The packet middleware refuses it: this handler must never run.
+    socket.on("forbidden", () => {
+      socket.emit("forbidden-ran");
+    });
+
+    socket.on("any-count", (ack) => {
+      if (isFn(ack)) ack(anyCount);
+    });
+
+    socket.on("outgoing-count", (ack) => {
+      if (isFn(ack)) ack(outgoingCount);
+    });
+
+    socket.on("broadcast-ack", (timeoutMs, ack) => {
+      nsp.timeout(Number(timeoutMs) || 0).emit("ping-all", (err, replies) => {
+        if (!isFn(ack)) return;
+        const res = { ok: !err, replies: sortValues(Array.isArray(replies) ? replies : []) };
+        if (err) res.error = "timeout";
+        ack(res);
+      });
+    });
+
+    socket.on("set-data", (data, ack) => {
+      socket.data = data;
+      if (isFn(ack)) ack(null);
+    });
+
+    socket.on("fetch-sockets", (spec, ack) => {
+      spec = spec || {};
+      const op = typeof spec.room === "string" ? nsp.in(spec.room) : nsp;
+      op.fetchSockets().then(
+        (sockets) => {
+          const list = sockets
+            .map((s) => ({ id: s.id, rooms: Array.from(s.rooms).sort(), data: s.data === undefined ? {} : s.data }))
+            .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          if (isFn(ack)) ack(list);
+        },
+        (err) => log(`fetch-sockets failed: ${err}`),
+      );
+    });
+
+    socket.on("sockets-join", (spec, ack) => {
+      spec = spec || {};
+      nsp.in(spec.target).socketsJoin(spec.room);
+      if (isFn(ack)) ack(null);
+    });
+
+    socket.on("sockets-leave", (spec, ack) => {
+      spec = spec || {};
+      nsp.in(spec.target).socketsLeave(spec.room);
+      if (isFn(ack)) ack(null);
+    });
+
+    socket.on("disconnect-room", (spec, ack) => {
+      spec = spec || {};
+      nsp.in(spec.room).disconnectSockets();
+      if (isFn(ack)) ack(null);
+    });
+
+    socket.on("volatile-burst", (n, ack) => {
+      const count = Number(n) || 0;
+      for (let i = 0; i < count; i++) socket.volatile.emit("vol", i);
+      if (isFn(ack)) ack(null);
+    });
+
+    if (parent) {
+      socket.on("broadcast-parent", (...args) => {
+        popAck(args);
+        parent.emit("broadcast", ...args);
+      });
+    }
+  });
+}
+
+// sortValues sorts strings in code unit order, other values by their JSON.
+function sortValues(list) {
+  const key = (v) => (typeof v === "string" ? v : JSON.stringify(v));
+  return list.slice().sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
 }
 
 setup(io.of("/"));
 setup(io.of("/custom"));
+for (const re of [/^\/dyn-\d+$/, /^\/priv-\d+$/]) {
+  const parent = io.of(re);
+  setup(parent, parent);
+}
 
 let closing = false;
 function shutdown(why) {

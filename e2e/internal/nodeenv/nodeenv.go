@@ -39,6 +39,14 @@ const (
 // CPU starved by dozens of node processes.
 var clientSlots = make(chan struct{}, max(2, runtime.NumCPU()))
 
+// namespaceWide guards the scenarios that broadcast to, and assert exact
+// deliveries on, the whole "/" and "/custom" namespaces: they run alone,
+// the others run together (they use events or namespaces of their own).
+var namespaceWide sync.RWMutex
+
+// exclusive lists the scenarios that must not overlap any other.
+var exclusive = map[string]bool{"namespaces": true, "broadcast": true, "rooms": true}
+
 var scenarios = []string{
 	"polling",
 	"websocket",
@@ -207,6 +215,13 @@ func RunClientEnv(t testing.TB, url, scenario string, env ...string) error {
 	t.Helper()
 	Require(t)
 
+	if exclusive[scenario] {
+		namespaceWide.Lock()
+		defer namespaceWide.Unlock()
+	} else {
+		namespaceWide.RLock()
+		defer namespaceWide.RUnlock()
+	}
 	clientSlots <- struct{}{}
 	defer func() { <-clientSlots }()
 

@@ -101,166 +101,176 @@ func (d *dropper) setOffline(offline bool) {
 // after a temporary loss of the connection the socket gets its session back,
 // with the events broadcast meanwhile.
 func TestInteropRecovery(t *testing.T) {
-	srv := startNode(t, "SIO_RECOVERY=1")
-	for _, mode := range transportModes {
-		t.Run(mode.name, func(t *testing.T) {
-			ctx := testCtx(t)
-			drop := newDropper(native.New(nil))
-			opts := fastReconnect(drop, mode.transports)
-			opts.Auth = map[string]any{"user": "a"}
-			a, err := client.New(srv.URL, opts)
-			require.NoError(t, err)
-			defer a.Disconnect()
-			bcast, auth := record(a, "broadcast"), record(a, "auth")
-			connects := make(chan bool, 10)
-			a.OnConnect(func() { connects <- a.Recovered() })
-			disc := make(chan string, 10)
-			a.OnDisconnect(func(r string) { disc <- r })
-			require.NoError(t, a.Connect(ctx))
-			assert.False(t, recv(t, connects))
-			firstAuth := values(t, recv(t, auth).Args)
-			assert.Equal(t, []any{map[string]any{"user": "a"}}, firstAuth[:1], "first connection: plain auth")
-			id := a.ID()
-			require.Eventually(t, func() bool { return a.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
+	forEachServer(t, func(t *testing.T, kind string) {
+		srv := startServer(t, kind, true)
+		for _, mode := range transportModes {
+			t.Run(mode.name, func(t *testing.T) {
+				ctx := testCtx(t)
+				drop := newDropper(native.New(nil))
+				opts := fastReconnect(drop, mode.transports)
+				opts.Auth = map[string]any{"user": "a"}
+				a, err := client.New(srv.URL, opts)
+				require.NoError(t, err)
+				defer a.Disconnect()
+				bcast, auth := record(a, "broadcast"), record(a, "auth")
+				connects := make(chan bool, 10)
+				a.OnConnect(func() { connects <- a.Recovered() })
+				disc := make(chan string, 10)
+				a.OnDisconnect(func(r string) { disc <- r })
+				require.NoError(t, a.Connect(ctx))
+				assert.False(t, recv(t, connects))
+				firstAuth := values(t, recv(t, auth).Args)
+				assert.Equal(t, []any{map[string]any{"user": "a"}}, firstAuth[:1], "first connection: plain auth")
+				id := a.ID()
+				require.Eventually(t, func() bool { return a.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 
-			b, err := client.Dial(ctx, srv.URL, &client.Options{Transport: native.New(nil)})
-			require.NoError(t, err)
-			defer b.Disconnect()
-			require.NoError(t, b.Emit("broadcast", "before"))
-			ev := values(t, recv(t, bcast).Args)
-			require.Len(t, ev, 2, "the server appends the offset")
-			assert.Equal(t, "before", ev[0])
-			offset := ev[1].(string)
+				b, err := client.Dial(ctx, srv.URL, &client.Options{Transport: native.New(nil)})
+				require.NoError(t, err)
+				defer b.Disconnect()
+				require.NoError(t, b.Emit("broadcast", "before"))
+				ev := values(t, recv(t, bcast).Args)
+				require.Len(t, ev, 2, "the server appends the offset")
+				assert.Equal(t, "before", ev[0])
+				offset := ev[1].(string)
 
-			drop.setOffline(true)
-			assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, recv(t, disc))
-			// Wait until the server saw the loss, so that the next broadcast
-			// is stored for the session instead of being sent to it.
-			require.Eventually(t, func() bool {
-				args, err := b.EmitWithAck(ctx, "last-disconnects")
-				return err == nil && strings.Contains(string(args.Raw(0)), id)
-			}, waitFor, 20*time.Millisecond)
-			require.NoError(t, b.Emit("broadcast", "missed"))
-			// Wait until the broadcast went out (b gets it too).
-			require.Eventually(t, func() bool {
-				args, err := b.EmitWithAck(ctx, "echo", "sync")
-				return err == nil && args.Len() == 1
-			}, waitFor, 20*time.Millisecond)
+				drop.setOffline(true)
+				assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, recv(t, disc))
+				// Wait until the server saw the loss, so that the next broadcast
+				// is stored for the session instead of being sent to it.
+				require.Eventually(t, func() bool {
+					args, err := b.EmitWithAck(ctx, "last-disconnects")
+					return err == nil && strings.Contains(string(args.Raw(0)), id)
+				}, waitFor, 20*time.Millisecond)
+				require.NoError(t, b.Emit("broadcast", "missed"))
+				// Wait until the broadcast went out (b gets it too).
+				require.Eventually(t, func() bool {
+					args, err := b.EmitWithAck(ctx, "echo", "sync")
+					return err == nil && args.Len() == 1
+				}, waitFor, 20*time.Millisecond)
 
-			drop.setOffline(false)
-			assert.True(t, recv(t, connects), "recovered")
-			assert.True(t, a.Recovered())
-			assert.Equal(t, id, a.ID())
-			ev = values(t, recv(t, bcast).Args)
-			assert.Equal(t, "missed", ev[0])
-			// The CONNECT packet carried the private session id and the offset.
-			reauth := values(t, recv(t, auth).Args)
-			m := reauth[0].(map[string]any)
-			assert.Equal(t, "a", m["user"])
-			assert.Equal(t, offset, m["offset"])
-			assert.NotEmpty(t, m["pid"])
-		})
-	}
+				drop.setOffline(false)
+				assert.True(t, recv(t, connects), "recovered")
+				assert.True(t, a.Recovered())
+				assert.Equal(t, id, a.ID())
+				ev = values(t, recv(t, bcast).Args)
+				assert.Equal(t, "missed", ev[0])
+				// The CONNECT packet carried the private session id and the offset.
+				reauth := values(t, recv(t, auth).Args)
+				m := reauth[0].(map[string]any)
+				assert.Equal(t, "a", m["user"])
+				assert.Equal(t, offset, m["offset"])
+				assert.NotEmpty(t, m["pid"])
+			})
+		}
+	})
 }
 
 func TestInteropMaxPayload(t *testing.T) {
-	url := startNode(t).URL // maxHttpBufferSize 1e6
-	for _, mode := range transportModes {
-		t.Run(mode.name, func(t *testing.T) {
-			ctx := testCtx(t)
-			s, err := client.Dial(ctx, url, &client.Options{Transport: native.New(nil), Transports: mode.transports})
-			require.NoError(t, err)
-			defer s.Disconnect()
-			require.Eventually(t, func() bool { return s.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL // maxHttpBufferSize 1e6
+		for _, mode := range transportModes {
+			t.Run(mode.name, func(t *testing.T) {
+				ctx := testCtx(t)
+				s, err := client.Dial(ctx, url, &client.Options{Transport: native.New(nil), Transports: mode.transports})
+				require.NoError(t, err)
+				defer s.Disconnect()
+				require.Eventually(t, func() bool { return s.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 
-			big := strings.Repeat("x", 1_000_001)
-			err = s.Emit("message", big)
-			require.ErrorIs(t, err, sio.ErrPayloadTooLarge)
-			_, err = s.EmitWithAck(ctx, "echo", []byte(big))
-			require.ErrorIs(t, err, sio.ErrPayloadTooLarge)
+				big := strings.Repeat("x", 1_000_001)
+				err = s.Emit("message", big)
+				require.ErrorIs(t, err, sio.ErrPayloadTooLarge)
+				_, err = s.EmitWithAck(ctx, "echo", []byte(big))
+				require.ErrorIs(t, err, sio.ErrPayloadTooLarge)
 
-			// The connection survived, and a large packet within the limit goes
-			// through.
-			fits := strings.Repeat("y", 900_000)
-			args, err := s.EmitWithAck(ctx, "echo", fits)
-			require.NoError(t, err)
-			var got string
-			require.NoError(t, args.Decode(&got))
-			assert.Equal(t, len(fits), len(got))
-			assert.True(t, s.Connected())
-		})
-	}
+				// The connection survived, and a large packet within the limit goes
+				// through.
+				fits := strings.Repeat("y", 900_000)
+				args, err := s.EmitWithAck(ctx, "echo", fits)
+				require.NoError(t, err)
+				var got string
+				require.NoError(t, args.Decode(&got))
+				assert.Equal(t, len(fits), len(got))
+				assert.True(t, s.Connected())
+			})
+		}
+	})
 }
 
 func TestInteropAnyHandlers(t *testing.T) {
-	url := startNode(t).URL
-	ctx := testCtx(t)
-	s, err := client.New(url, &client.Options{Transport: native.New(nil)})
-	require.NoError(t, err)
-	incoming := make(chan string, 100)
-	s.OnAny(func(e *sio.Event) { incoming <- "any:" + e.Name })
-	s.On("message-back", func(e *sio.Event) { incoming <- "on:" + e.Name })
-	outgoing := make(chan string, 100)
-	s.OnAnyOutgoing(func(name string, args []any) { outgoing <- name + ":" + args[0].(string) })
-	require.NoError(t, s.Connect(ctx))
-	defer s.Disconnect()
-	assert.Equal(t, "any:auth", recv(t, incoming))
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		ctx := testCtx(t)
+		s, err := client.New(url, &client.Options{Transport: native.New(nil)})
+		require.NoError(t, err)
+		incoming := make(chan string, 100)
+		s.OnAny(func(e *sio.Event) { incoming <- "any:" + e.Name })
+		s.On("message-back", func(e *sio.Event) { incoming <- "on:" + e.Name })
+		outgoing := make(chan string, 100)
+		s.OnAnyOutgoing(func(name string, args []any) { outgoing <- name + ":" + args[0].(string) })
+		require.NoError(t, s.Connect(ctx))
+		defer s.Disconnect()
+		assert.Equal(t, "any:auth", recv(t, incoming))
 
-	require.NoError(t, s.Emit("message", "one"))
-	assert.Equal(t, "message:one", recv(t, outgoing))
-	assert.Equal(t, "any:message-back", recv(t, incoming))
-	assert.Equal(t, "on:message-back", recv(t, incoming))
+		require.NoError(t, s.Emit("message", "one"))
+		assert.Equal(t, "message:one", recv(t, outgoing))
+		assert.Equal(t, "any:message-back", recv(t, incoming))
+		assert.Equal(t, "on:message-back", recv(t, incoming))
 
-	s.OffAny()
-	s.OffAnyOutgoing()
-	require.NoError(t, s.Emit("message", "two"))
-	assert.Equal(t, "on:message-back", recv(t, incoming))
-	s.Off("message-back")
-	_, err = s.EmitWithAck(ctx, "echo", "sync")
-	require.NoError(t, err)
-	require.NoError(t, s.Emit("message", "three"))
-	_, err = s.EmitWithAck(ctx, "echo", "sync")
-	require.NoError(t, err)
-	assert.Empty(t, incoming)
-	assert.Empty(t, outgoing)
+		s.OffAny()
+		s.OffAnyOutgoing()
+		require.NoError(t, s.Emit("message", "two"))
+		assert.Equal(t, "on:message-back", recv(t, incoming))
+		s.Off("message-back")
+		_, err = s.EmitWithAck(ctx, "echo", "sync")
+		require.NoError(t, err)
+		require.NoError(t, s.Emit("message", "three"))
+		_, err = s.EmitWithAck(ctx, "echo", "sync")
+		require.NoError(t, err)
+		assert.Empty(t, incoming)
+		assert.Empty(t, outgoing)
 
-	assert.ErrorIs(t, s.Emit("disconnect"), sio.ErrReservedEvent)
+		assert.ErrorIs(t, s.Emit("disconnect"), sio.ErrReservedEvent)
+	})
 }
 
 // TestInteropHandlerWaitsForAck checks that a handler may block on
 // EmitWithAck: acknowledgements do not go through the handler goroutine.
 func TestInteropHandlerWaitsForAck(t *testing.T) {
-	url := startNode(t).URL
-	ctx := testCtx(t)
-	s, err := client.New(url, &client.Options{Transport: native.New(nil)})
-	require.NoError(t, err)
-	results := make(chan string, 1)
-	s.On("auth", func(*sio.Event) {
-		args, err := s.EmitWithAck(ctx, "echo", "from handler")
-		if err != nil {
-			results <- err.Error()
-			return
-		}
-		var got string
-		_ = args.Decode(&got)
-		results <- got
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		ctx := testCtx(t)
+		s, err := client.New(url, &client.Options{Transport: native.New(nil)})
+		require.NoError(t, err)
+		results := make(chan string, 1)
+		s.On("auth", func(*sio.Event) {
+			args, err := s.EmitWithAck(ctx, "echo", "from handler")
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			var got string
+			_ = args.Decode(&got)
+			results <- got
+		})
+		require.NoError(t, s.Connect(ctx))
+		defer s.Disconnect()
+		assert.Equal(t, "from handler", recv(t, results))
 	})
-	require.NoError(t, s.Connect(ctx))
-	defer s.Disconnect()
-	assert.Equal(t, "from handler", recv(t, results))
 }
 
 func TestInteropDialErrors(t *testing.T) {
-	srv := startNode(t)
-	ctx := testCtx(t)
-	srv.Kill()
-	_, err := client.Dial(ctx, srv.URL, &client.Options{Transport: native.New(nil)})
-	assert.Error(t, err, "nothing listens any more")
+	forEachServer(t, func(t *testing.T, kind string) {
+		srv := startServer(t, kind, false)
+		ctx := testCtx(t)
+		srv.Kill()
+		_, err := client.Dial(ctx, srv.URL, &client.Options{Transport: native.New(nil)})
+		assert.Error(t, err, "nothing listens any more")
 
-	_, err = client.Dial(ctx, "ftp://x", &client.Options{Transport: native.New(nil)})
-	assert.Error(t, err)
-	_, err = client.Dial(ctx, "http://127.0.0.1:1", nil)
-	assert.ErrorIs(t, err, client.ErrNoTransport)
+		_, err = client.Dial(ctx, "ftp://x", &client.Options{Transport: native.New(nil)})
+		assert.Error(t, err)
+		_, err = client.Dial(ctx, "http://127.0.0.1:1", nil)
+		assert.ErrorIs(t, err, client.ErrNoTransport)
+	})
 }
 
 // requestLog wraps a Transport and records every request.
@@ -302,61 +312,63 @@ func (l *requestLog) take() []loggedRequest {
 }
 
 func TestInteropRequests(t *testing.T) {
-	srv := startNode(t)
-	ctx := testCtx(t)
-	drop := newDropper(native.New(nil))
-	log := &requestLog{inner: drop}
-	opts := fastReconnect(log, nil)
-	opts.RememberUpgrade = true
-	opts.Query = map[string][]string{"room": {"blue"}}
-	opts.ExtraHeaders = map[string][]string{"X-Test": {"yes"}}
-	s, err := client.New(srv.URL+"/custom?lang=go", opts)
-	require.NoError(t, err)
-	connects := make(chan struct{}, 10)
-	s.OnConnect(func() { connects <- struct{}{} })
-	require.NoError(t, s.Connect(ctx))
-	defer s.Disconnect()
-	require.Eventually(t, func() bool { return s.Manager().TransportName() == client.TransportWebSocket }, waitFor, 5*time.Millisecond)
-	recv(t, connects)
+	forEachServer(t, func(t *testing.T, kind string) {
+		srv := startServer(t, kind, false)
+		ctx := testCtx(t)
+		drop := newDropper(native.New(nil))
+		log := &requestLog{inner: drop}
+		opts := fastReconnect(log, nil)
+		opts.RememberUpgrade = true
+		opts.Query = map[string][]string{"room": {"blue"}}
+		opts.ExtraHeaders = map[string][]string{"X-Test": {"yes"}}
+		s, err := client.New(srv.URL+"/custom?lang=go", opts)
+		require.NoError(t, err)
+		connects := make(chan struct{}, 10)
+		s.OnConnect(func() { connects <- struct{}{} })
+		require.NoError(t, s.Connect(ctx))
+		defer s.Disconnect()
+		require.Eventually(t, func() bool { return s.Manager().TransportName() == client.TransportWebSocket }, waitFor, 5*time.Millisecond)
+		recv(t, connects)
 
-	reqs := log.take()
-	require.GreaterOrEqual(t, len(reqs), 3)
-	assert.Equal(t, "GET", reqs[0].method, "starts with polling")
-	first, err := neturl.Parse(reqs[0].url)
-	require.NoError(t, err)
-	q := first.Query()
-	assert.Equal(t, "/socket.io/", first.Path)
-	assert.Equal(t, "4", q.Get("EIO"))
-	assert.Equal(t, "polling", q.Get("transport"))
-	assert.Equal(t, "blue", q.Get("room"))
-	assert.Equal(t, "go", q.Get("lang"))
-	assert.NotEmpty(t, q.Get("t"))
-	assert.Empty(t, q.Get("sid"))
-	var sawWS bool
-	for _, r := range reqs {
-		assert.Equal(t, []string{"yes"}, r.header["X-Test"])
-		if r.method == "WS" {
-			sawWS = true
-			u, err := neturl.Parse(r.url)
-			require.NoError(t, err)
-			assert.Equal(t, "ws", u.Scheme)
-			assert.NotEmpty(t, u.Query().Get("sid"), "the upgrade joins the session")
+		reqs := log.take()
+		require.GreaterOrEqual(t, len(reqs), 3)
+		assert.Equal(t, "GET", reqs[0].method, "starts with polling")
+		first, err := neturl.Parse(reqs[0].url)
+		require.NoError(t, err)
+		q := first.Query()
+		assert.Equal(t, "/socket.io/", first.Path)
+		assert.Equal(t, "4", q.Get("EIO"))
+		assert.Equal(t, "polling", q.Get("transport"))
+		assert.Equal(t, "blue", q.Get("room"))
+		assert.Equal(t, "go", q.Get("lang"))
+		assert.NotEmpty(t, q.Get("t"))
+		assert.Empty(t, q.Get("sid"))
+		var sawWS bool
+		for _, r := range reqs {
+			assert.Equal(t, []string{"yes"}, r.header["X-Test"])
+			if r.method == "WS" {
+				sawWS = true
+				u, err := neturl.Parse(r.url)
+				require.NoError(t, err)
+				assert.Equal(t, "ws", u.Scheme)
+				assert.NotEmpty(t, u.Query().Get("sid"), "the upgrade joins the session")
+			}
 		}
-	}
-	assert.True(t, sawWS)
+		assert.True(t, sawWS)
 
-	// After a drop, RememberUpgrade starts directly with WebSocket.
-	drop.setOffline(true)
-	log.take()
-	drop.setOffline(false)
-	recv(t, connects)
-	reqs = log.take()
-	require.NotEmpty(t, reqs)
-	assert.Equal(t, "WS", reqs[0].method)
-	u, err := neturl.Parse(reqs[0].url)
-	require.NoError(t, err)
-	assert.Empty(t, u.Query().Get("sid"))
-	for _, r := range reqs {
-		assert.Equal(t, "WS", r.method, "no polling at all")
-	}
+		// After a drop, RememberUpgrade starts directly with WebSocket.
+		drop.setOffline(true)
+		log.take()
+		drop.setOffline(false)
+		recv(t, connects)
+		reqs = log.take()
+		require.NotEmpty(t, reqs)
+		assert.Equal(t, "WS", reqs[0].method)
+		u, err := neturl.Parse(reqs[0].url)
+		require.NoError(t, err)
+		assert.Empty(t, u.Query().Get("sid"))
+		for _, r := range reqs {
+			assert.Equal(t, "WS", r.method, "no polling at all")
+		}
+	})
 }

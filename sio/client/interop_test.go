@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,382 +79,409 @@ func values(t *testing.T, args sio.Args) []any {
 }
 
 func TestInteropEcho(t *testing.T) {
-	url := startNode(t).URL
-	for _, mode := range transportModes {
-		t.Run(mode.name, func(t *testing.T) {
-			ctx := testCtx(t)
-			s, err := client.Dial(ctx, url, &client.Options{Transport: native.New(nil), Transports: mode.transports})
-			require.NoError(t, err)
-			defer s.Disconnect()
-			assert.True(t, s.Connected())
-			assert.True(t, s.Active())
-			assert.NotEmpty(t, s.ID())
-			assert.False(t, s.Recovered())
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		for _, mode := range transportModes {
+			t.Run(mode.name, func(t *testing.T) {
+				ctx := testCtx(t)
+				s, err := client.Dial(ctx, url, &client.Options{Transport: native.New(nil), Transports: mode.transports})
+				require.NoError(t, err)
+				defer s.Disconnect()
+				assert.True(t, s.Connected())
+				assert.True(t, s.Active())
+				assert.NotEmpty(t, s.ID())
+				assert.False(t, s.Recovered())
 
-			args, err := s.EmitWithAck(ctx, "echo", "hello", 42, map[string]any{"a": true}, nil)
-			require.NoError(t, err)
-			assert.Equal(t, []any{"hello", float64(42), map[string]any{"a": true}, nil}, values(t, args))
+				args, err := s.EmitWithAck(ctx, "echo", "hello", 42, map[string]any{"a": true}, nil)
+				require.NoError(t, err)
+				assert.Equal(t, []any{"hello", float64(42), map[string]any{"a": true}, nil}, values(t, args))
 
-			require.Eventually(t, func() bool { return s.Manager().TransportName() == mode.want },
-				waitFor, 5*time.Millisecond)
-			args, err = s.EmitWithAck(ctx, "echo", "after settling")
-			require.NoError(t, err)
-			assert.Equal(t, []any{"after settling"}, values(t, args))
-		})
-	}
+				require.Eventually(t, func() bool { return s.Manager().TransportName() == mode.want },
+					waitFor, 5*time.Millisecond)
+				args, err = s.EmitWithAck(ctx, "echo", "after settling")
+				require.NoError(t, err)
+				assert.Equal(t, []any{"after settling"}, values(t, args))
+			})
+		}
+	})
 }
 
 // TestInteropUpgradeKeepsOrder emits and receives many events while the
 // connection upgrades from polling to WebSocket: none may be lost, duplicated
 // or reordered.
 func TestInteropUpgradeKeepsOrder(t *testing.T) {
-	url := startNode(t).URL
-	ctx := testCtx(t)
-	s, err := client.New(url, &client.Options{Transport: native.New(nil)})
-	require.NoError(t, err)
-	back := record(s, "message-back")
-	connected := make(chan struct{})
-	s.OnConnect(func() { close(connected) })
-	// Emits before the connection (buffered), during the handshake and
-	// while the upgrade takes place.
-	const n = 600
-	s.Open()
-	defer s.Disconnect()
-	for i := range n {
-		require.NoError(t, s.Emit("message", i))
-		if i == n/2 {
-			recv(t, connected)
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		ctx := testCtx(t)
+		s, err := client.New(url, &client.Options{Transport: native.New(nil)})
+		require.NoError(t, err)
+		back := record(s, "message-back")
+		connected := make(chan struct{})
+		s.OnConnect(func() { close(connected) })
+		// Emits before the connection (buffered), during the handshake and
+		// while the upgrade takes place.
+		const n = 600
+		s.Open()
+		defer s.Disconnect()
+		for i := range n {
+			require.NoError(t, s.Emit("message", i))
+			if i == n/2 {
+				recv(t, connected)
+			}
 		}
-	}
-	for i := range n {
-		var got int
-		require.NoError(t, recv(t, back).Args.Decode(&got))
-		require.Equal(t, i, got)
-	}
-	assert.Equal(t, client.TransportWebSocket, s.Manager().TransportName())
-	args, err := s.EmitWithAck(ctx, "echo", "done")
-	require.NoError(t, err)
-	assert.Equal(t, []any{"done"}, values(t, args))
-	select {
-	case e := <-back:
-		t.Fatalf("unexpected extra message-back %s", e.Args.Raw(0))
-	default:
-	}
+		for i := range n {
+			var got int
+			require.NoError(t, recv(t, back).Args.Decode(&got))
+			require.Equal(t, i, got)
+		}
+		assert.Equal(t, client.TransportWebSocket, s.Manager().TransportName())
+		args, err := s.EmitWithAck(ctx, "echo", "done")
+		require.NoError(t, err)
+		assert.Equal(t, []any{"done"}, values(t, args))
+		select {
+		case e := <-back:
+			t.Fatalf("unexpected extra message-back %s", e.Args.Raw(0))
+		default:
+		}
+	})
 }
 
 func TestInteropBinary(t *testing.T) {
-	url := startNode(t).URL
-	for _, mode := range transportModes {
-		t.Run(mode.name, func(t *testing.T) {
-			ctx := testCtx(t)
-			s, err := client.New(url, &client.Options{Transport: native.New(nil), Transports: mode.transports})
-			require.NoError(t, err)
-			bin := record(s, "binary")
-			require.NoError(t, s.Connect(ctx))
-			defer s.Disconnect()
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		for _, mode := range transportModes {
+			t.Run(mode.name, func(t *testing.T) {
+				ctx := testCtx(t)
+				s, err := client.New(url, &client.Options{Transport: native.New(nil), Transports: mode.transports})
+				require.NoError(t, err)
+				bin := record(s, "binary")
+				require.NoError(t, s.Connect(ctx))
+				defer s.Disconnect()
 
-			// Client to server and back through an acknowledgement.
-			payload := []byte{0, 1, 2, 0xff}
-			args, err := s.EmitWithAck(ctx, "echo", payload, map[string]any{"nested": []byte("x"), "n": 1})
-			require.NoError(t, err)
-			var b []byte
-			var obj struct {
-				Nested []byte `json:"nested"`
-				N      int    `json:"n"`
-			}
-			require.NoError(t, args.Decode(&b, &obj))
-			assert.Equal(t, payload, b)
-			assert.Equal(t, []byte("x"), obj.Nested)
-			assert.Equal(t, 1, obj.N)
+				// Client to server and back through an acknowledgement.
+				payload := []byte{0, 1, 2, 0xff}
+				args, err := s.EmitWithAck(ctx, "echo", payload, map[string]any{"nested": []byte("x"), "n": 1})
+				require.NoError(t, err)
+				var b []byte
+				var obj struct {
+					Nested []byte `json:"nested"`
+					N      int    `json:"n"`
+				}
+				require.NoError(t, args.Decode(&b, &obj))
+				assert.Equal(t, payload, b)
+				assert.Equal(t, []byte("x"), obj.Nested)
+				assert.Equal(t, 1, obj.N)
 
-			// Server to client as an event.
-			_, err = s.EmitWithAck(ctx, "binary-me")
-			require.NoError(t, err)
-			ev := recv(t, bin)
-			assert.Equal(t, []any{[]byte{1, 2, 3}, map[string]any{"nested": []byte{4}}}, values(t, ev.Args))
+				// Server to client as an event.
+				_, err = s.EmitWithAck(ctx, "binary-me")
+				require.NoError(t, err)
+				ev := recv(t, bin)
+				assert.Equal(t, []any{[]byte{1, 2, 3}, map[string]any{"nested": []byte{4}}}, values(t, ev.Args))
 
-			// A received binary argument sent back as is stays binary.
-			args, err = s.EmitWithAck(ctx, "echo", ev.Args.AsAny()...)
-			require.NoError(t, err)
-			assert.Equal(t, []any{[]byte{1, 2, 3}, map[string]any{"nested": []byte{4}}}, values(t, args))
-		})
-	}
+				// A received binary argument sent back as is stays binary.
+				args, err = s.EmitWithAck(ctx, "echo", ev.Args.AsAny()...)
+				require.NoError(t, err)
+				assert.Equal(t, []any{[]byte{1, 2, 3}, map[string]any{"nested": []byte{4}}}, values(t, args))
+			})
+		}
+	})
 }
 
 func TestInteropServerAcks(t *testing.T) {
-	url := startNode(t).URL
-	for _, mode := range transportModes {
-		t.Run(mode.name, func(t *testing.T) {
-			ctx := testCtx(t)
-			s, err := client.Dial(ctx, url, &client.Options{Transport: native.New(nil), Transports: mode.transports})
-			require.NoError(t, err)
-			defer s.Disconnect()
-			s.On("question", func(e *sio.Event) {
-				var q string
-				assert.NoError(t, e.Args.Decode(&q))
-				assert.NoError(t, e.Ack("answer to "+q, []byte{9}))
-				assert.ErrorIs(t, e.Ack("twice"), sio.ErrAckSent)
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		for _, mode := range transportModes {
+			t.Run(mode.name, func(t *testing.T) {
+				ctx := testCtx(t)
+				s, err := client.Dial(ctx, url, &client.Options{Transport: native.New(nil), Transports: mode.transports})
+				require.NoError(t, err)
+				defer s.Disconnect()
+				s.On("question", func(e *sio.Event) {
+					var q string
+					assert.NoError(t, e.Args.Decode(&q))
+					assert.NoError(t, e.Ack("answer to "+q, []byte{9}))
+					assert.ErrorIs(t, e.Ack("twice"), sio.ErrAckSent)
+				})
+				s.On("ignored", func(e *sio.Event) { assert.True(t, e.WantsAck()) })
+
+				args, err := s.EmitWithAck(ctx, "request-ack", "question", []any{"life"}, 2000)
+				require.NoError(t, err)
+				var res struct {
+					OK    bool  `json:"ok"`
+					Reply []any `json:"reply"`
+				}
+				require.NoError(t, args.Decode(&res))
+				assert.True(t, res.OK)
+				require.Len(t, res.Reply, 2)
+				assert.Equal(t, "answer to life", res.Reply[0])
+
+				// The server times out when the client does not acknowledge.
+				args, err = s.EmitWithAck(ctx, "request-ack", "ignored", []any{}, 100)
+				require.NoError(t, err)
+				assert.JSONEq(t, `{"ok":false,"error":"timeout"}`, string(args.Raw(0)))
 			})
-			s.On("ignored", func(e *sio.Event) { assert.True(t, e.WantsAck()) })
-
-			args, err := s.EmitWithAck(ctx, "request-ack", "question", []any{"life"}, 2000)
-			require.NoError(t, err)
-			var res struct {
-				OK    bool  `json:"ok"`
-				Reply []any `json:"reply"`
-			}
-			require.NoError(t, args.Decode(&res))
-			assert.True(t, res.OK)
-			require.Len(t, res.Reply, 2)
-			assert.Equal(t, "answer to life", res.Reply[0])
-
-			// The server times out when the client does not acknowledge.
-			args, err = s.EmitWithAck(ctx, "request-ack", "ignored", []any{}, 100)
-			require.NoError(t, err)
-			assert.JSONEq(t, `{"ok":false,"error":"timeout"}`, string(args.Raw(0)))
-		})
-	}
+		}
+	})
 }
 
 func TestInteropAckTimeout(t *testing.T) {
-	url := startNode(t).URL
-	ctx := testCtx(t)
-	s, err := client.Dial(ctx, url, &client.Options{Transport: native.New(nil)})
-	require.NoError(t, err)
-	defer s.Disconnect()
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		ctx := testCtx(t)
+		s, err := client.Dial(ctx, url, &client.Options{Transport: native.New(nil)})
+		require.NoError(t, err)
+		defer s.Disconnect()
 
-	// "message" never acknowledges.
-	start := time.Now()
-	_, err = s.Timeout(150*time.Millisecond).EmitWithAck(ctx, "message", 1)
-	require.ErrorIs(t, err, sio.ErrAckTimeout)
-	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
+		// "message" never acknowledges.
+		start := time.Now()
+		_, err = s.Timeout(150*time.Millisecond).EmitWithAck(ctx, "message", 1)
+		require.ErrorIs(t, err, sio.ErrAckTimeout)
+		assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
 
-	// The callback form, on the handler goroutine.
-	done := make(chan error, 1)
-	require.NoError(t, s.Timeout(100*time.Millisecond).EmitWithAckFunc("message", func(_ sio.Args, err error) { done <- err }, 2))
-	assert.ErrorIs(t, recv(t, done), sio.ErrAckTimeout)
+		// The callback form, on the handler goroutine.
+		done := make(chan error, 1)
+		require.NoError(t, s.Timeout(100*time.Millisecond).EmitWithAckFunc("message", func(_ sio.Args, err error) { done <- err }, 2))
+		assert.ErrorIs(t, recv(t, done), sio.ErrAckTimeout)
 
-	// The context bounds the wait too.
-	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	_, err = s.EmitWithAck(cctx, "message", 3)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
+		// The context bounds the wait too.
+		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_, err = s.EmitWithAck(cctx, "message", 3)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
 
-	// An acknowledged emit with a timeout succeeds.
-	args, err := s.Timeout(5*time.Second).EmitWithAck(ctx, "message-with-ack", "ok")
-	require.NoError(t, err)
-	assert.Equal(t, []any{"ok"}, values(t, args))
+		// An acknowledged emit with a timeout succeeds.
+		args, err := s.Timeout(5*time.Second).EmitWithAck(ctx, "message-with-ack", "ok")
+		require.NoError(t, err)
+		assert.Equal(t, []any{"ok"}, values(t, args))
+	})
 }
 
 // TestInteropRetries checks the at-least-once delivery of
 // SocketOptions.Retries: an emit the server never acknowledges is sent
 // Retries+1 times, then fails; an acknowledged one is sent once.
 func TestInteropRetries(t *testing.T) {
-	url := startNode(t).URL
-	ctx := testCtx(t)
-	opts := &client.Options{Transport: native.New(nil)}
-	opts.AckTimeout = 100 * time.Millisecond
-	opts.Retries = 2
-	s, err := client.New(url, opts)
-	require.NoError(t, err)
-	back := record(s, "message-back")
-	require.NoError(t, s.Connect(ctx))
-	defer s.Disconnect()
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		ctx := testCtx(t)
+		opts := &client.Options{Transport: native.New(nil)}
+		opts.AckTimeout = 100 * time.Millisecond
+		opts.Retries = 2
+		s, err := client.New(url, opts)
+		require.NoError(t, err)
+		back := record(s, "message-back")
+		require.NoError(t, s.Connect(ctx))
+		defer s.Disconnect()
 
-	_, err = s.EmitWithAck(ctx, "message", "unacked")
-	require.ErrorIs(t, err, sio.ErrAckTimeout)
-	for range 3 {
-		assert.Equal(t, []any{"unacked"}, values(t, recv(t, back).Args))
-	}
-	args, err := s.EmitWithAck(ctx, "echo", "acked")
-	require.NoError(t, err)
-	assert.Equal(t, []any{"acked"}, values(t, args))
-	// A plain emit is queued too, after the previous ones, and sent
-	// until acknowledged; the echo afterwards proves it was sent 3 times
-	// before (the queue is sequential).
-	require.NoError(t, s.Emit("message", "plain"))
-	args, err = s.EmitWithAck(ctx, "echo", "last")
-	require.NoError(t, err)
-	assert.Equal(t, []any{"last"}, values(t, args))
-	for range 3 {
-		assert.Equal(t, []any{"plain"}, values(t, recv(t, back).Args))
-	}
-	select {
-	case e := <-back:
-		t.Fatalf("unexpected extra message-back %s", e.Args.Raw(0))
-	default:
-	}
+		_, err = s.EmitWithAck(ctx, "message", "unacked")
+		require.ErrorIs(t, err, sio.ErrAckTimeout)
+		for range 3 {
+			assert.Equal(t, []any{"unacked"}, values(t, recv(t, back).Args))
+		}
+		args, err := s.EmitWithAck(ctx, "echo", "acked")
+		require.NoError(t, err)
+		assert.Equal(t, []any{"acked"}, values(t, args))
+		// A plain emit is queued too, after the previous ones, and sent
+		// until acknowledged; the echo afterwards proves it was sent 3 times
+		// before (the queue is sequential).
+		require.NoError(t, s.Emit("message", "plain"))
+		args, err = s.EmitWithAck(ctx, "echo", "last")
+		require.NoError(t, err)
+		assert.Equal(t, []any{"last"}, values(t, args))
+		for range 3 {
+			assert.Equal(t, []any{"plain"}, values(t, recv(t, back).Args))
+		}
+		select {
+		case e := <-back:
+			t.Fatalf("unexpected extra message-back %s", e.Args.Raw(0))
+		default:
+		}
+	})
 }
 
 func TestInteropNamespaces(t *testing.T) {
-	url := startNode(t).URL
-	ctx := testCtx(t)
-	m, err := client.NewManager(url, &client.Options{Transport: native.New(nil)})
-	require.NoError(t, err)
-	defer m.Close()
-	opened := make(chan struct{}, 10)
-	m.OnOpen(func() { opened <- struct{}{} })
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		ctx := testCtx(t)
+		m, err := client.NewManager(url, &client.Options{Transport: native.New(nil)})
+		require.NoError(t, err)
+		defer m.Close()
+		opened := make(chan struct{}, 10)
+		m.OnOpen(func() { opened <- struct{}{} })
 
-	root := m.Socket("/", nil)
-	custom := m.Socket("/custom", &client.SocketOptions{Auth: map[string]any{"who": "custom"}})
-	assert.Same(t, root, m.Socket("", nil))
-	rootAuth, customAuth := record(root, "auth"), record(custom, "auth")
-	require.NoError(t, root.Connect(ctx))
-	require.NoError(t, custom.Connect(ctx))
-	assert.NotEqual(t, root.ID(), custom.ID())
-	assert.Equal(t, "/custom", custom.Namespace())
-	assert.JSONEq(t, `{}`, string(recv(t, rootAuth).Args.Raw(0)))
-	assert.JSONEq(t, `{"who":"custom"}`, string(recv(t, customAuth).Args.Raw(0)))
+		root := m.Socket("/", nil)
+		custom := m.Socket("/custom", &client.SocketOptions{Auth: map[string]any{"who": "custom"}})
+		assert.Same(t, root, m.Socket("", nil))
+		rootAuth, customAuth := record(root, "auth"), record(custom, "auth")
+		require.NoError(t, root.Connect(ctx))
+		require.NoError(t, custom.Connect(ctx))
+		assert.NotEqual(t, root.ID(), custom.ID())
+		assert.Equal(t, "/custom", custom.Namespace())
+		assert.JSONEq(t, `{}`, string(recv(t, rootAuth).Args.Raw(0)))
+		assert.JSONEq(t, `{"who":"custom"}`, string(recv(t, customAuth).Args.Raw(0)))
 
-	// Broadcasts stay in their namespace.
-	rootB, customB := record(root, "broadcast"), record(custom, "broadcast")
-	require.NoError(t, custom.Emit("broadcast", "to custom"))
-	require.NoError(t, root.Emit("broadcast", "to root"))
-	assert.Equal(t, []any{"to custom"}, values(t, recv(t, customB).Args))
-	assert.Equal(t, []any{"to root"}, values(t, recv(t, rootB).Args))
+		// Broadcasts stay in their namespace.
+		rootB, customB := record(root, "broadcast"), record(custom, "broadcast")
+		require.NoError(t, custom.Emit("broadcast", "to custom"))
+		require.NoError(t, root.Emit("broadcast", "to root"))
+		assert.Equal(t, []any{"to custom"}, values(t, recv(t, customB).Args))
+		assert.Equal(t, []any{"to root"}, values(t, recv(t, rootB).Args))
 
-	// Disconnecting one namespace keeps the other (and the connection).
-	custom.Disconnect()
-	assert.False(t, custom.Connected())
-	args, err := root.EmitWithAck(ctx, "echo", "still here")
-	require.NoError(t, err)
-	assert.Equal(t, []any{"still here"}, values(t, args))
-	lastDisc, err := root.EmitWithAck(ctx, "last-disconnects")
-	require.NoError(t, err)
-	assert.Contains(t, string(lastDisc.Raw(0)), `"reason":"client namespace disconnect"`)
+		// Disconnecting one namespace keeps the other (and the connection).
+		custom.Disconnect()
+		assert.False(t, custom.Connected())
+		args, err := root.EmitWithAck(ctx, "echo", "still here")
+		require.NoError(t, err)
+		assert.Equal(t, []any{"still here"}, values(t, args))
+		lastDisc, err := root.EmitWithAck(ctx, "last-disconnects")
+		require.NoError(t, err)
+		assert.Contains(t, string(lastDisc.Raw(0)), `"reason":"client namespace disconnect"`)
 
-	// A single Engine.IO connection served both.
-	assert.Len(t, opened, 1)
+		// A single Engine.IO connection served both.
+		assert.Len(t, opened, 1)
 
-	// An unknown namespace is refused.
-	nope := m.Socket("/nope", nil)
-	err = nope.Connect(ctx)
-	var ce *client.ConnectError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "Invalid namespace", ce.Message)
-	assert.False(t, nope.Active())
-	assert.True(t, root.Connected())
+		// An unknown namespace is refused.
+		nope := m.Socket("/nope", nil)
+		err = nope.Connect(ctx)
+		var ce *client.ConnectError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, "Invalid namespace", ce.Message)
+		assert.False(t, nope.Active())
+		assert.True(t, root.Connected())
+	})
 }
 
 func TestInteropRegistry(t *testing.T) {
-	url := startNode(t).URL
-	ctx := testCtx(t)
-	var reg client.Registry
-	defer reg.Close()
-	opts := &client.Options{Transport: native.New(nil)}
-	a, err := reg.Socket(url, opts)
-	require.NoError(t, err)
-	b, err := reg.Socket(url+"/custom", opts)
-	require.NoError(t, err)
-	assert.Same(t, a.Manager(), b.Manager(), "namespaces of one server share a manager")
-	c, err := reg.Socket(url, opts)
-	require.NoError(t, err)
-	assert.NotSame(t, a.Manager(), c.Manager(), "the same namespace twice gets a new manager")
-	forced := *opts
-	forced.ForceNew = true
-	d, err := reg.Socket(url+"/custom", &forced)
-	require.NoError(t, err)
-	assert.NotSame(t, b.Manager(), d.Manager())
-	for _, s := range []*client.Socket{a, b, c, d} {
-		require.NoError(t, s.Connect(ctx))
-	}
-	var other client.Registry
-	e, err := other.Socket(url+"/custom", opts)
-	require.NoError(t, err)
-	assert.NotSame(t, b.Manager(), e.Manager(), "registries do not share managers")
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		ctx := testCtx(t)
+		var reg client.Registry
+		defer reg.Close()
+		opts := &client.Options{Transport: native.New(nil)}
+		a, err := reg.Socket(url, opts)
+		require.NoError(t, err)
+		b, err := reg.Socket(url+"/custom", opts)
+		require.NoError(t, err)
+		assert.Same(t, a.Manager(), b.Manager(), "namespaces of one server share a manager")
+		c, err := reg.Socket(url, opts)
+		require.NoError(t, err)
+		assert.NotSame(t, a.Manager(), c.Manager(), "the same namespace twice gets a new manager")
+		forced := *opts
+		forced.ForceNew = true
+		d, err := reg.Socket(url+"/custom", &forced)
+		require.NoError(t, err)
+		assert.NotSame(t, b.Manager(), d.Manager())
+		for _, s := range []*client.Socket{a, b, c, d} {
+			require.NoError(t, s.Connect(ctx))
+		}
+		var other client.Registry
+		e, err := other.Socket(url+"/custom", opts)
+		require.NoError(t, err)
+		assert.NotSame(t, b.Manager(), e.Manager(), "registries do not share managers")
+	})
 }
 
 func TestInteropAuth(t *testing.T) {
-	url := startNode(t).URL
-	ctx := testCtx(t)
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		ctx := testCtx(t)
 
-	t.Run("value", func(t *testing.T) {
-		opts := &client.Options{Transport: native.New(nil)}
-		opts.Auth = map[string]any{"token": "abc", "n": 1}
-		s, err := client.New(url+"/custom", opts)
-		require.NoError(t, err)
-		auth := record(s, "auth")
-		require.NoError(t, s.Connect(ctx))
-		defer s.Disconnect()
-		assert.JSONEq(t, `{"token":"abc","n":1}`, string(recv(t, auth).Args.Raw(0)))
-	})
-
-	t.Run("func called at every connection", func(t *testing.T) {
-		var calls atomic.Int32
-		opts := fastReconnect(native.New(nil), nil)
-		opts.AuthFunc = func(ctx context.Context) (any, error) {
-			return map[string]any{"call": calls.Add(1)}, nil
-		}
-		s, err := client.New(url, opts)
-		require.NoError(t, err)
-		auth := record(s, "auth")
-		require.NoError(t, s.Connect(ctx))
-		defer s.Disconnect()
-		assert.JSONEq(t, `{"call":1}`, string(recv(t, auth).Args.Raw(0)))
-		// server-disconnect-all is an io server disconnect: no automatic
-		// reconnection, but connecting again calls AuthFunc again (automatic
-		// reconnections do too: see TestInteropReconnect).
-		require.NoError(t, s.Emit("server-disconnect-all"))
-		disc := make(chan string, 1)
-		s.OnDisconnect(func(r string) { disc <- r })
-		assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
-		s.Open()
-		assert.JSONEq(t, `{"call":2}`, string(recv(t, auth).Args.Raw(0)))
-	})
-
-	t.Run("func error", func(t *testing.T) {
-		opts := &client.Options{Transport: native.New(nil)}
-		boom := errors.New("no token")
-		opts.AuthFunc = func(context.Context) (any, error) { return nil, boom }
-		_, err := client.Dial(ctx, url, opts)
-		assert.ErrorIs(t, err, boom)
-	})
-
-	t.Run("rejected by middleware", func(t *testing.T) {
-		for _, nsp := range []string{"", "/custom"} {
+		t.Run("value", func(t *testing.T) {
 			opts := &client.Options{Transport: native.New(nil)}
-			opts.Auth = map[string]string{"token": "reject"}
-			s, err := client.New(url+nsp, opts)
+			opts.Auth = map[string]any{"token": "abc", "n": 1}
+			s, err := client.New(url+"/custom", opts)
 			require.NoError(t, err)
-			errs := make(chan error, 1)
-			s.OnConnectError(func(err error) { errs <- err })
-			err = s.Connect(ctx)
-			var ce *client.ConnectError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, "unauthorized", ce.Message)
-			assert.JSONEq(t, `{"reason":"bad token"}`, string(ce.Data))
-			require.ErrorAs(t, recv(t, errs), &ce)
-			assert.Equal(t, "unauthorized", ce.Message)
-			assert.False(t, s.Active())
-			assert.False(t, s.Connected())
-		}
+			auth := record(s, "auth")
+			require.NoError(t, s.Connect(ctx))
+			defer s.Disconnect()
+			assert.JSONEq(t, `{"token":"abc","n":1}`, string(recv(t, auth).Args.Raw(0)))
+		})
+
+		t.Run("func called at every connection", func(t *testing.T) {
+			var calls atomic.Int32
+			opts := fastReconnect(native.New(nil), nil)
+			opts.AuthFunc = func(ctx context.Context) (any, error) {
+				return map[string]any{"call": calls.Add(1)}, nil
+			}
+			s, err := client.New(url, opts)
+			require.NoError(t, err)
+			auth := record(s, "auth")
+			require.NoError(t, s.Connect(ctx))
+			defer s.Disconnect()
+			assert.JSONEq(t, `{"call":1}`, string(recv(t, auth).Args.Raw(0)))
+			// server-disconnect-all is an io server disconnect: no automatic
+			// reconnection, but connecting again calls AuthFunc again (automatic
+			// reconnections do too: see TestInteropReconnect). Once upgraded
+			// (during the upgrade: TestInteropQueuedDuringUpgrade).
+			require.Eventually(t, func() bool { return s.Manager().TransportName() == client.TransportWebSocket },
+				waitFor, 5*time.Millisecond)
+			require.NoError(t, s.Emit("server-disconnect-all"))
+			disc := make(chan string, 1)
+			s.OnDisconnect(func(r string) { disc <- r })
+			assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
+			s.Open()
+			assert.JSONEq(t, `{"call":2}`, string(recv(t, auth).Args.Raw(0)))
+		})
+
+		t.Run("func error", func(t *testing.T) {
+			opts := &client.Options{Transport: native.New(nil)}
+			boom := errors.New("no token")
+			opts.AuthFunc = func(context.Context) (any, error) { return nil, boom }
+			_, err := client.Dial(ctx, url, opts)
+			assert.ErrorIs(t, err, boom)
+		})
+
+		t.Run("rejected by middleware", func(t *testing.T) {
+			for _, nsp := range []string{"", "/custom"} {
+				opts := &client.Options{Transport: native.New(nil)}
+				opts.Auth = map[string]string{"token": "reject"}
+				s, err := client.New(url+nsp, opts)
+				require.NoError(t, err)
+				errs := make(chan error, 1)
+				s.OnConnectError(func(err error) { errs <- err })
+				err = s.Connect(ctx)
+				var ce *client.ConnectError
+				require.ErrorAs(t, err, &ce)
+				assert.Equal(t, "unauthorized", ce.Message)
+				assert.JSONEq(t, `{"reason":"bad token"}`, string(ce.Data))
+				require.ErrorAs(t, recv(t, errs), &ce)
+				assert.Equal(t, "unauthorized", ce.Message)
+				assert.False(t, s.Active())
+				assert.False(t, s.Connected())
+			}
+		})
 	})
 }
 
 func TestInteropServerDisconnect(t *testing.T) {
-	url := startNode(t).URL
-	for _, event := range []string{"server-disconnect", "server-disconnect-all"} {
-		t.Run(event, func(t *testing.T) {
-			ctx := testCtx(t)
-			s, err := client.New(url, fastReconnect(native.New(nil), nil))
-			require.NoError(t, err)
-			disc := make(chan string, 1)
-			s.OnDisconnect(func(r string) { disc <- r })
-			connects := make(chan struct{}, 10)
-			s.OnConnect(func() { connects <- struct{}{} })
-			require.NoError(t, s.Connect(ctx))
-			recv(t, connects)
-			pending := make(chan error, 1)
-			require.NoError(t, s.EmitWithAckFunc("message", func(_ sio.Args, err error) { pending <- err }, "never acked"))
-			require.NoError(t, s.Emit(event))
-			assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
-			assert.ErrorIs(t, recv(t, pending), sio.ErrDisconnected)
-			assert.False(t, s.Active())
-			// No reconnection: the manager closed its connection.
-			require.Eventually(t, func() bool { return s.Manager().TransportName() == "" }, waitFor, 5*time.Millisecond)
-			assert.Empty(t, connects)
-		})
-	}
+	forEachServer(t, func(t *testing.T, kind string) {
+		url := startServer(t, kind, false).URL
+		for _, event := range []string{"server-disconnect", "server-disconnect-all"} {
+			for _, mode := range transportModes {
+				t.Run(event+"/"+mode.name, func(t *testing.T) {
+					ctx := testCtx(t)
+					s, err := client.New(url, fastReconnect(native.New(nil), mode.transports))
+					require.NoError(t, err)
+					disc := make(chan string, 1)
+					s.OnDisconnect(func(r string) { disc <- r })
+					connects := make(chan struct{}, 10)
+					s.OnConnect(func() { connects <- struct{}{} })
+					require.NoError(t, s.Connect(ctx))
+					recv(t, connects)
+					// Once settled (during an upgrade: TestInteropQueuedDuringUpgrade).
+					require.Eventually(t, func() bool { return s.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
+					pending := make(chan error, 1)
+					require.NoError(t, s.EmitWithAckFunc("message", func(_ sio.Args, err error) { pending <- err }, "never acked"))
+					require.NoError(t, s.Emit(event))
+					assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
+					assert.ErrorIs(t, recv(t, pending), sio.ErrDisconnected)
+					assert.False(t, s.Active())
+					// No reconnection: the manager closed its connection.
+					require.Eventually(t, func() bool { return s.Manager().TransportName() == "" }, waitFor, 5*time.Millisecond)
+					assert.Empty(t, connects)
+				})
+			}
+		}
+	})
 }
 
 // TestInteropReconnect kills the server process (connections drop without a
@@ -463,83 +489,85 @@ func TestInteropServerDisconnect(t *testing.T) {
 // itself, and the emits made meanwhile arrive once, all, in order, except
 // the volatile ones.
 func TestInteropReconnect(t *testing.T) {
-	for _, mode := range transportModes {
-		t.Run(mode.name, func(t *testing.T) {
-			srv := startNode(t)
-			ctx := testCtx(t)
-			opts := fastReconnect(native.New(nil), mode.transports)
-			var authCalls atomic.Int32
-			opts.AuthFunc = func(context.Context) (any, error) { return map[string]any{"n": authCalls.Add(1)}, nil }
-			m, err := client.NewManager(srv.URL, opts)
-			require.NoError(t, err)
-			reconnected := make(chan int, 1)
-			m.OnReconnect(func(attempt int) { reconnected <- attempt })
-			attempts := make(chan int, 100)
-			m.OnReconnectAttempt(func(attempt int) { attempts <- attempt })
-			root, custom := m.Socket("/", &opts.SocketOptions), m.Socket("/custom", &opts.SocketOptions)
-			type connEvent struct {
-				nsp, kind, detail string
-			}
-			events := make(chan connEvent, 100)
-			for _, s := range []*client.Socket{root, custom} {
-				s.OnConnect(func() { events <- connEvent{s.Namespace(), "connect", ""} })
-				s.OnDisconnect(func(r string) { events <- connEvent{s.Namespace(), "disconnect", r} })
-			}
-			back := record(root, "message-back")
-			require.NoError(t, root.Connect(ctx))
-			require.NoError(t, custom.Connect(ctx))
-			defer m.Close()
-			require.Eventually(t, func() bool { return m.TransportName() == mode.want }, waitFor, 5*time.Millisecond)
-			firstID := root.ID()
-			for range 2 {
-				assert.Equal(t, "connect", recv(t, events).kind)
-			}
+	forEachServer(t, func(t *testing.T, kind string) {
+		for _, mode := range transportModes {
+			t.Run(mode.name, func(t *testing.T) {
+				srv := startServer(t, kind, false)
+				ctx := testCtx(t)
+				opts := fastReconnect(native.New(nil), mode.transports)
+				var authCalls atomic.Int32
+				opts.AuthFunc = func(context.Context) (any, error) { return map[string]any{"n": authCalls.Add(1)}, nil }
+				m, err := client.NewManager(srv.URL, opts)
+				require.NoError(t, err)
+				reconnected := make(chan int, 1)
+				m.OnReconnect(func(attempt int) { reconnected <- attempt })
+				attempts := make(chan int, 100)
+				m.OnReconnectAttempt(func(attempt int) { attempts <- attempt })
+				root, custom := m.Socket("/", &opts.SocketOptions), m.Socket("/custom", &opts.SocketOptions)
+				type connEvent struct {
+					nsp, kind, detail string
+				}
+				events := make(chan connEvent, 100)
+				for _, s := range []*client.Socket{root, custom} {
+					s.OnConnect(func() { events <- connEvent{s.Namespace(), "connect", ""} })
+					s.OnDisconnect(func(r string) { events <- connEvent{s.Namespace(), "disconnect", r} })
+				}
+				back := record(root, "message-back")
+				require.NoError(t, root.Connect(ctx))
+				require.NoError(t, custom.Connect(ctx))
+				defer m.Close()
+				require.Eventually(t, func() bool { return m.TransportName() == mode.want }, waitFor, 5*time.Millisecond)
+				firstID := root.ID()
+				for range 2 {
+					assert.Equal(t, "connect", recv(t, events).kind)
+				}
 
-			srv.Kill()
-			for range 2 {
-				ev := recv(t, events)
-				assert.Equal(t, "disconnect", ev.kind)
-				assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, ev.detail)
-			}
-			assert.False(t, root.Connected())
-			assert.True(t, root.Active())
-			recv(t, attempts) // failing attempts while the server is down
-			recv(t, attempts)
+				srv.Kill()
+				for range 2 {
+					ev := recv(t, events)
+					assert.Equal(t, "disconnect", ev.kind)
+					assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, ev.detail)
+				}
+				assert.False(t, root.Connected())
+				assert.True(t, root.Active())
+				recv(t, attempts) // failing attempts while the server is down
+				recv(t, attempts)
 
-			const n = 50
-			for i := range n {
-				require.NoError(t, root.Emit("message", i))
-				require.NoError(t, root.Volatile().Emit("message", "volatile"))
-			}
-			pending := make(chan sio.Args, 1)
-			require.NoError(t, root.EmitWithAckFunc("echo", func(a sio.Args, err error) {
-				assert.NoError(t, err)
-				pending <- a
-			}, "buffered ack"))
+				const n = 50
+				for i := range n {
+					require.NoError(t, root.Emit("message", i))
+					require.NoError(t, root.Volatile().Emit("message", "volatile"))
+				}
+				pending := make(chan sio.Args, 1)
+				require.NoError(t, root.EmitWithAckFunc("echo", func(a sio.Args, err error) {
+					assert.NoError(t, err)
+					pending <- a
+				}, "buffered ack"))
 
-			startNode(t, fmt.Sprintf("PORT=%d", srv.Port))
-			assert.Positive(t, recv(t, reconnected))
-			for range 2 {
-				assert.Equal(t, "connect", recv(t, events).kind)
-			}
-			assert.True(t, root.Connected())
-			assert.True(t, custom.Connected())
-			assert.NotEqual(t, firstID, root.ID())
-			assert.Equal(t, []any{"buffered ack"}, values(t, recv(t, pending)))
-			for i := range n {
-				var got int
-				require.NoError(t, recv(t, back).Args.Decode(&got))
-				require.Equal(t, i, got)
-			}
-			require.NoError(t, root.Emit("message", "end"))
-			assert.Equal(t, []any{"end"}, values(t, recv(t, back).Args))
-			assert.GreaterOrEqual(t, authCalls.Load(), int32(4), "AuthFunc runs at every connection of each socket")
-			require.Eventually(t, func() bool { return m.TransportName() == mode.want }, waitFor, 5*time.Millisecond)
-			args, err := custom.EmitWithAck(ctx, "echo", "custom back")
-			require.NoError(t, err)
-			assert.Equal(t, []any{"custom back"}, values(t, args))
-		})
-	}
+				srv.Restart(t)
+				assert.Positive(t, recv(t, reconnected))
+				for range 2 {
+					assert.Equal(t, "connect", recv(t, events).kind)
+				}
+				assert.True(t, root.Connected())
+				assert.True(t, custom.Connected())
+				assert.NotEqual(t, firstID, root.ID())
+				assert.Equal(t, []any{"buffered ack"}, values(t, recv(t, pending)))
+				for i := range n {
+					var got int
+					require.NoError(t, recv(t, back).Args.Decode(&got))
+					require.Equal(t, i, got)
+				}
+				require.NoError(t, root.Emit("message", "end"))
+				assert.Equal(t, []any{"end"}, values(t, recv(t, back).Args))
+				assert.GreaterOrEqual(t, authCalls.Load(), int32(4), "AuthFunc runs at every connection of each socket")
+				require.Eventually(t, func() bool { return m.TransportName() == mode.want }, waitFor, 5*time.Millisecond)
+				args, err := custom.EmitWithAck(ctx, "echo", "custom back")
+				require.NoError(t, err)
+				assert.Equal(t, []any{"custom back"}, values(t, args))
+			})
+		}
+	})
 }
 
 var _ = json.RawMessage{}

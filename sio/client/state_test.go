@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,7 +56,7 @@ func TestOptionDefaults(t *testing.T) {
 	assert.True(t, c.upgrade)
 	assert.Equal(t, 1000, c.maxBuffered)
 	assert.Equal(t, []string{TransportPolling, TransportWebSocket}, c.transports)
-	assert.Equal(t, url.Values{"x": {"1"}}, c.query)
+	assert.Equal(t, map[string][]string{"x": {"1"}}, c.query)
 
 	p, err = parseServerURL("ws://[::1]:3000")
 	require.NoError(t, err)

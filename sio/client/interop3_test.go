@@ -496,11 +496,6 @@ func TestInteropQueuedDuringUpgrade(t *testing.T) {
 					if kind == kindNode {
 						t.Skip("needs the server's API (Socket.Disconnect(true)) while the client's upgrade is held")
 					}
-					knownBug(t, kind, []string{kindGo}, "sio/engine: an upgrade packet arriving while the session closes gracefully "+
-						"(Socket.Disconnect(true) → engine Socket.Close with no GET pending) is refused (websocket.go probe: "+
-						"s.state != stateOpen) and the WebSocket dropped without a close frame; the queued DISCONNECT is never "+
-						"sent, so the client sees \"transport close\" and reconnects instead of \"io server disconnect\". "+
-						"Upstream engine.io upgrades in the closing state, flushes, then closes.")
 				}
 				ctx := testCtx(t)
 				nsp := privNsp()

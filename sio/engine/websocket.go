@@ -188,7 +188,10 @@ func (s *Socket) probe(ws *wsConn) error {
 		return fmt.Errorf("%w: %s packet instead of upgrade", errUpgrade, p.Type)
 	}
 	s.mu.Lock()
-	if s.state != stateOpen || s.probing != ws || !timer.Stop() {
+	// A session closing gracefully still completes the upgrade, as upstream
+	// does: what is queued (a DISCONNECT, the close packet) then goes out on
+	// the WebSocket, which the writer closes afterwards.
+	if s.state == stateClosed || s.probing != ws || !timer.Stop() {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: session closed or upgrade timed out", ErrClosed)
 	}
@@ -197,8 +200,12 @@ func (s *Socket) probe(ws *wsConn) error {
 	s.probing = nil
 	s.probed = false
 	s.upgraded = true
-	s.wakeLocked() // flush what is queued on the WebSocket
-	select {       // release a GET that might still be pending
+	if s.state == stateClosing && !s.writing {
+		s.startWriterLocked() // flushes, then closes the WebSocket
+	} else {
+		s.wakeLocked() // flush what is queued on the WebSocket
+	}
+	select { // release a GET that might still be pending
 	case s.pollWake <- struct{}{}:
 	default:
 	}

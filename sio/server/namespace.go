@@ -39,6 +39,7 @@ type Namespace struct {
 	sockets     map[string]*Socket
 	middlewares []Middleware
 	onConn      []func(*Socket)
+	serverSide  []func(*sio.Event)
 
 	// dynamic namespaces: a parent has match and children; a child has parent
 	parent   *Namespace
@@ -270,6 +271,66 @@ func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...an
 	}
 	_, err := n.adapter.ServerSideEmit(ctx, event, args, nil)
 	return err
+}
+
+// ServerSideEmitWithAck sends an event to the other nodes of a cluster and
+// gathers one reply per node. It returns every reply, or, when ctx ends
+// first, the replies so far with an error wrapping sio.ErrAckTimeout. With
+// the in-memory adapter there is no other node: it returns no reply.
+func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]sio.Args, error) {
+	if isReservedNamespaceEvent(event) {
+		return nil, fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
+	}
+	var (
+		mu      sync.Mutex
+		replies []sio.Args
+		got     = make(chan struct{}, 1)
+	)
+	expected, err := n.adapter.ServerSideEmit(ctx, event, args, func(a sio.Args) {
+		mu.Lock()
+		replies = append(replies, a)
+		mu.Unlock()
+		select {
+		case got <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	for {
+		mu.Lock()
+		out := slices.Clone(replies)
+		mu.Unlock()
+		if len(out) >= expected {
+			return out, nil
+		}
+		select {
+		case <-got:
+		case <-ctx.Done():
+			return out, fmt.Errorf("%w: %d of %d nodes replied: %w", sio.ErrAckTimeout, len(out), expected, ctx.Err())
+		}
+	}
+}
+
+// OnServerSideEmit adds a handler for the events other nodes send with
+// ServerSideEmit. e.Ack replies when the sender asked for replies.
+func (n *Namespace) OnServerSideEmit(fn func(e *sio.Event)) {
+	n.mu.Lock()
+	n.serverSide = append(n.serverSide, fn)
+	n.mu.Unlock()
+}
+
+// DeliverServerSideEmit runs the OnServerSideEmit handlers for an event
+// that came from another node. Cluster adapters call it; it runs the
+// handlers on the caller's goroutine.
+func (n *Namespace) DeliverServerSideEmit(e *sio.Event) {
+	n.mu.RLock()
+	hs := slices.Clone(n.serverSide)
+	n.mu.RUnlock()
+	for _, h := range hs {
+		h(e)
+	}
 }
 
 // isReservedNamespaceEvent reports the names upstream reserves on namespaces.

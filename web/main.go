@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -93,7 +94,7 @@ type app struct {
 	typingSent time.Time
 
 	version  int
-	snapshot js.Value
+	snapshot js.Value // JSON text, see publish
 
 	// elements
 	elState, elTransport, elLatency, elAttempts       js.Value
@@ -109,7 +110,7 @@ func main() {
 		state:    "connecting",
 		byID:     map[string]*message{},
 		typing:   map[string]*time.Timer{},
-		snapshot: js.ValueOf(map[string]any{"loaded": false}),
+		snapshot: js.ValueOf(`{"loaded":false}`),
 	}
 	a.idPrefix = strconv.FormatInt(time.Now().UnixNano()%1e12, 36) + strconv.FormatInt(int64(global.Get("Math").Call("random").Float()*1e9), 36)
 	a.bindDOM()
@@ -679,31 +680,70 @@ func (a *app) render() {
 	}
 }
 
-// publish rebuilds the snapshot window.demo.state() returns.
+// publish rebuilds the snapshot window.demo.state() returns: JSON text,
+// parsed into a fresh object at each call. encoding/json (linked anyway)
+// with a struct is much smaller WebAssembly than js.ValueOf of map literals.
 func (a *app) publish() {
 	a.version++
-	msgs := make([]any, len(a.messages))
+	snap := snapshotJSON{
+		Loaded: true, Version: a.version,
+		State: a.state, ID: a.sid, Reason: a.reason, Transport: a.transport, Latency: a.latency,
+		Attempts: a.attempts, Reconnects: a.reconnects, Error: a.lastError,
+		Joined: a.joined, Name: a.name, Room: a.room,
+		Users:    make([]string, len(a.users)),
+		Messages: make([]messageJSON, len(a.messages)),
+		Typing:   make([]string, 0, len(a.typing)),
+	}
+	copy(snap.Users, a.users)
 	for i, m := range a.messages {
-		msgs[i] = map[string]any{
-			"id": m.id, "from": m.from, "text": m.text, "own": m.own, "delivered": m.delivered,
-			"failed": m.failed, "image": m.image, "mime": m.mime, "size": m.size, "time": float64(m.time),
+		snap.Messages[i] = messageJSON{
+			ID: m.id, From: m.from, Text: m.text, Own: m.own, Delivered: m.delivered,
+			Failed: m.failed, Image: m.image, Mime: m.mime, Size: m.size, Time: m.time,
 		}
 	}
-	users := make([]any, len(a.users))
-	for i, u := range a.users {
-		users[i] = u
-	}
-	var typers []any
 	for name := range a.typing {
-		typers = append(typers, name)
+		snap.Typing = append(snap.Typing, name)
 	}
-	a.snapshot = js.ValueOf(map[string]any{
-		"loaded": true, "version": a.version,
-		"state": a.state, "id": a.sid, "reason": a.reason, "transport": a.transport, "latency": a.latency,
-		"attempts": a.attempts, "reconnects": a.reconnects, "error": a.lastError,
-		"joined": a.joined, "name": a.name, "room": a.room,
-		"users": users, "messages": msgs, "typing": typers,
-	})
+	b, err := json.Marshal(&snap)
+	if err != nil { // cannot happen: strings, numbers and booleans
+		global.Get("console").Call("error", "demo: snapshot: "+err.Error())
+		return
+	}
+	a.snapshot = js.ValueOf(string(b))
+}
+
+// snapshotJSON is the state window.demo.state() returns.
+type snapshotJSON struct {
+	Loaded     bool          `json:"loaded"`
+	Version    int           `json:"version"`
+	State      string        `json:"state"`
+	ID         string        `json:"id"`
+	Reason     string        `json:"reason"`
+	Transport  string        `json:"transport"`
+	Latency    int           `json:"latency"`
+	Attempts   int           `json:"attempts"`
+	Reconnects int           `json:"reconnects"`
+	Error      string        `json:"error"`
+	Joined     bool          `json:"joined"`
+	Name       string        `json:"name"`
+	Room       string        `json:"room"`
+	Users      []string      `json:"users"`
+	Messages   []messageJSON `json:"messages"`
+	Typing     []string      `json:"typing"`
+}
+
+// messageJSON is a message in snapshotJSON.
+type messageJSON struct {
+	ID        string `json:"id"`
+	From      string `json:"from"`
+	Text      string `json:"text"`
+	Own       bool   `json:"own"`
+	Delivered bool   `json:"delivered"`
+	Failed    string `json:"failed"`
+	Image     bool   `json:"image"`
+	Mime      string `json:"mime"`
+	Size      int    `json:"size"`
+	Time      int64  `json:"time"` // ms since the epoch, exact as a JavaScript number
 }
 
 // sortStrings sorts s in place (insertion sort: a handful of names; avoids
@@ -811,7 +851,7 @@ func (a *app) exposeHooks() {
 	}
 	global.Set("demo", map[string]any{
 		"state": fn(func([]js.Value) any {
-			return global.Get("structuredClone").Invoke(a.snapshot)
+			return global.Get("JSON").Call("parse", a.snapshot)
 		}),
 		"join": fn(func(args []js.Value) any {
 			name, room := str(arg(args, 0)), str(arg(args, 1))

@@ -18,7 +18,7 @@ type backoff struct {
 
 // duration returns the next delay and counts one more attempt.
 func (b *backoff) duration() time.Duration {
-	ms := float64(b.min) / float64(time.Millisecond) * math.Pow(2, float64(b.attempts))
+	ms := float64(b.min) / float64(time.Millisecond) * pow2(b.attempts)
 	b.attempts++
 	if b.jitter > 0 && b.jitter <= 1 {
 		r := b.rand()
@@ -35,3 +35,13 @@ func (b *backoff) duration() time.Duration {
 
 // reset forgets the attempts made.
 func (b *backoff) reset() { b.attempts = 0 }
+
+// pow2 returns 2**n as math.Pow(2, n) does, without math.Pow's code (it is
+// exact for the attempt counts of a backoff and overflows to +Inf like it).
+func pow2(n int) float64 {
+	r := 1.0
+	for ; n > 0 && !math.IsInf(r, 1); n-- {
+		r *= 2
+	}
+	return r
+}

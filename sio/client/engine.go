@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -123,15 +122,18 @@ func (e *engine) finished() bool {
 func (e *engine) run() {
 	defer close(e.done)
 	defer e.wg.Wait()
-	ctx, cancel := e.ctx, context.CancelFunc(func() {})
+	// A cancel cause and a timer rather than context.WithTimeoutCause,
+	// whose timer context is larger in WebAssembly builds.
+	ctx, cancel := context.WithCancelCause(e.ctx)
 	if e.cfg.timeout > 0 {
-		ctx, cancel = context.WithTimeoutCause(e.ctx, e.cfg.timeout, ErrConnectTimeout)
+		t := time.AfterFunc(e.cfg.timeout, func() { cancel(ErrConnectTimeout) })
+		defer t.Stop()
 	}
 	err := e.open(ctx)
 	if err != nil && errors.Is(context.Cause(ctx), ErrConnectTimeout) {
 		err = fmt.Errorf("%w (%v)", ErrConnectTimeout, e.cfg.timeout)
 	}
-	cancel()
+	cancel(nil)
 	if err != nil {
 		e.stop()
 		e.hooks.open(e, err)
@@ -291,25 +293,25 @@ func (e *engine) start() {
 
 // urlLocked returns the URL of a request with transport name.
 func (e *engine) urlLocked(name string) string {
-	q := make(url.Values, len(e.cfg.query)+4)
+	q := make(map[string][]string, len(e.cfg.query)+4)
 	for k, v := range e.cfg.query {
 		q[k] = v
 	}
-	q.Set("EIO", strconv.Itoa(eio.Protocol))
-	q.Set("transport", name)
+	q["EIO"] = []string{strconv.Itoa(eio.Protocol)}
+	q["transport"] = []string{name}
 	if e.hs.SID != "" {
-		q.Set("sid", e.hs.SID)
+		q["sid"] = []string{e.hs.SID}
 	}
 	scheme := e.cfg.scheme
 	if name == TransportPolling {
 		e.reqs++
-		q.Set("t", strconv.FormatUint(e.tbase, 36)+"."+strconv.FormatUint(e.reqs, 36))
+		q["t"] = []string{strconv.FormatUint(e.tbase, 36) + "." + strconv.FormatUint(e.reqs, 36)}
 	} else if scheme == "https" {
 		scheme = "wss"
 	} else {
 		scheme = "ws"
 	}
-	return scheme + "://" + e.cfg.host + e.cfg.path + "?" + q.Encode()
+	return scheme + "://" + e.cfg.host + e.cfg.path + "?" + encodeQuery(q)
 }
 
 // handle processes one received packet; it returns false when the engine

@@ -181,7 +181,7 @@ func addHandler[T any](mu *sync.Mutex, list *[]T, h T) {
 func emit[T any](m *Manager, list *[]T, call func(T)) {
 	m.exec.post(func() {
 		m.hmu.Lock()
-		hs := slices.Clone(*list)
+		hs := append([]T(nil), *list...)
 		m.hmu.Unlock()
 		for _, h := range hs {
 			call(h)

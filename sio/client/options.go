@@ -2,10 +2,9 @@ package client
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
+	"errors"
 	"math/rand/v2"
-	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,8 +64,8 @@ type Options struct {
 	Path string
 	// Query holds additional query parameters of every request
 	// (socket.handshake.query on the server). The query of the URL passed to
-	// NewManager is added to it.
-	Query url.Values
+	// NewManager is added to it. A url.Values can be assigned to it.
+	Query map[string][]string
 	// ExtraHeaders are added to every HTTP request and WebSocket handshake
 	// (where the platform allows: browsers ignore them for WebSocket). An
 	// http.Header can be assigned to it.
@@ -108,9 +107,28 @@ type Options struct {
 	// ForceNew makes Registry.Socket create a new Manager instead of reusing
 	// the one of the same host (the official forceNew, or multiplex: false).
 	ForceNew bool
-	// Logger receives debug and error logs; nil means none.
-	Logger *slog.Logger
+	// Logger receives debug and error logs; nil means none. A *slog.Logger
+	// satisfies it (slog.Default(), for instance).
+	Logger Logger
 }
+
+// Logger receives the client's logs: a message and alternating key/value
+// pairs, as [log/slog.Logger] takes them (a *slog.Logger satisfies it). The
+// package does not import log/slog, which keeps WebAssembly builds small.
+type Logger interface {
+	Debug(msg string, args ...any)
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+	Error(msg string, args ...any)
+}
+
+// nopLogger discards everything.
+type nopLogger struct{}
+
+func (nopLogger) Debug(string, ...any) {}
+func (nopLogger) Info(string, ...any)  {}
+func (nopLogger) Warn(string, ...any)  {}
+func (nopLogger) Error(string, ...any) {}
 
 // config is Options resolved: defaults applied and the URL parsed.
 type config struct {
@@ -118,7 +136,7 @@ type config struct {
 	scheme           string // http or https
 	host             string // host[:port]
 	path             string
-	query            url.Values
+	query            map[string][]string
 	header           map[string][]string
 	transports       []string
 	upgrade          bool
@@ -130,47 +148,46 @@ type config struct {
 	delay, delayMax  time.Duration
 	jitter           float64
 	maxBuffered      int // < 0: unbounded
-	log              *slog.Logger
+	log              Logger
 	rand             func() float64
 }
 
 // parsedURL is a server URL split as the official client's lookup does.
 type parsedURL struct {
 	scheme, host, nsp string
-	query             url.Values
+	query             map[string][]string
 }
 
 func parseServerURL(raw string) (parsedURL, error) {
-	u, err := url.Parse(raw)
+	scheme, host, path, query, err := splitServerURL(raw)
 	if err != nil {
-		return parsedURL{}, fmt.Errorf("client: %w", err)
+		return parsedURL{}, err
 	}
 	var p parsedURL
-	switch strings.ToLower(u.Scheme) {
+	switch scheme {
 	case "http", "ws":
 		p.scheme = "http"
 	case "https", "wss":
 		p.scheme = "https"
 	default:
-		return parsedURL{}, fmt.Errorf("client: unsupported URL scheme %q in %q", u.Scheme, raw)
+		return parsedURL{}, errors.New("client: unsupported URL scheme " + strconv.Quote(scheme) + " in " + strconv.Quote(raw))
 	}
-	if u.Host == "" {
-		return parsedURL{}, fmt.Errorf("client: no host in URL %q", raw)
+	if host == "" {
+		return parsedURL{}, errors.New("client: no host in URL " + strconv.Quote(raw))
 	}
-	p.host = u.Host
-	p.nsp = u.Path
+	p.host = host
+	p.nsp = path
 	if p.nsp == "" {
 		p.nsp = "/"
 	}
-	p.query = u.Query()
+	p.query = query
 	return p, nil
 }
 
 // id identifies the server a URL points to, for Registry: scheme, host and
 // port (explicit or default).
 func (p parsedURL) id() string {
-	u := url.URL{Host: p.host}
-	if u.Port() != "" {
+	if hasPort(p.host) {
 		return p.scheme + "://" + p.host
 	}
 	if p.scheme == "https" {
@@ -188,7 +205,7 @@ func newConfig(p parsedURL, o *Options) (*config, error) {
 		scheme:           p.scheme,
 		host:             p.host,
 		path:             o.Path,
-		query:            url.Values{},
+		query:            map[string][]string{},
 		header:           o.ExtraHeaders,
 		transports:       o.Transports,
 		upgrade:          !o.DisableUpgrade,
@@ -224,7 +241,7 @@ func newConfig(p parsedURL, o *Options) (*config, error) {
 	}
 	for _, t := range c.transports {
 		if t != TransportPolling && t != TransportWebSocket {
-			return nil, fmt.Errorf("client: unknown transport %q", t)
+			return nil, errors.New("client: unknown transport " + strconv.Quote(t))
 		}
 	}
 	if c.timeout == 0 {
@@ -246,7 +263,19 @@ func newConfig(p parsedURL, o *Options) (*config, error) {
 		c.maxBuffered = DefaultMaxBufferedPackets
 	}
 	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
+		c.log = nopLogger{}
 	}
 	return c, nil
+}
+
+// asciiLower lowers the ASCII letters of s (URL schemes are ASCII; this
+// avoids the Unicode tables of strings.ToLower).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/sortx"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -215,7 +216,7 @@ func (s *Socket) OffAnyOutgoing() {
 func dispatch[T any](s *Socket, list *[]T, call func(T)) {
 	s.exec.post(func() {
 		s.hmu.Lock()
-		hs := slices.Clone(*list)
+		hs := append([]T(nil), *list...)
 		s.hmu.Unlock()
 		for _, h := range hs {
 			call(h)
@@ -440,13 +441,11 @@ func (s *Socket) oncloseLocked(reason string) {
 // of packets sent on the lost connection (buffered ones are still to be
 // sent).
 func (s *Socket) clearAcksLocked(reason string) {
-	ids := slices.Sorted(func(yield func(uint64) bool) {
-		for id := range s.acks {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	ids := make([]uint64, 0, len(s.acks))
+	for id := range s.acks {
+		ids = append(ids, id)
+	}
+	sortx.Func(len(ids), func(i, j int) bool { return ids[i] < ids[j] }, func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 	for _, id := range ids {
 		a := s.acks[id]
 		if !a.withError || slices.ContainsFunc(s.sendBuf, func(o *outgoing) bool { return o.hasID && o.id == id }) {
@@ -816,7 +815,15 @@ func (s *Socket) abandonAckLocked(id uint64) {
 }
 
 func (s *Socket) removeBufferedLocked(id uint64) {
-	s.sendBuf = slices.DeleteFunc(s.sendBuf, func(o *outgoing) bool { return o.hasID && o.id == id })
+	n := 0 // slices.DeleteFunc, without one more instantiation
+	for _, o := range s.sendBuf {
+		if !o.hasID || o.id != id {
+			s.sendBuf[n] = o
+			n++
+		}
+	}
+	clear(s.sendBuf[n:])
+	s.sendBuf = s.sendBuf[:n]
 }
 
 // addToQueueLocked queues an emit for at-least-once delivery.
@@ -873,7 +880,7 @@ func (s *Socket) onQueueAckLocked(q *queued, args sio.Args, err error) {
 }
 
 func (s *Socket) finishQueuedLocked(q *queued, args sio.Args, err error) {
-	s.queue = slices.DeleteFunc(s.queue, func(x *queued) bool { return x == q })
+	s.queue = removeQueued(s.queue, q)
 	q.pending = false
 	if q.result != nil {
 		q.result(args, err)
@@ -886,6 +893,20 @@ func (s *Socket) finishQueuedLocked(q *queued, args sio.Args, err error) {
 func (s *Socket) abandonQueuedLocked(q *queued) {
 	q.result = nil
 	if !q.pending {
-		s.queue = slices.DeleteFunc(s.queue, func(x *queued) bool { return x == q })
+		s.queue = removeQueued(s.queue, q)
 	}
+}
+
+// removeQueued removes q from list like slices.DeleteFunc (one more generic
+// instantiation costs WebAssembly size).
+func removeQueued(list []*queued, q *queued) []*queued {
+	n := 0
+	for _, x := range list {
+		if x != q {
+			list[n] = x
+			n++
+		}
+	}
+	clear(list[n:])
+	return list[:n]
 }

@@ -2,7 +2,6 @@ package eio
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/gosio/socketio/sio/internal/jsonstr"
 	"strconv"
@@ -65,7 +64,7 @@ func ParseHandshake(data []byte) (Handshake, error) {
 	var j handshakeJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		off := 0
-		if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
+		if se, ok := err.(*json.SyntaxError); ok { // unwrapped; no errors.As (size)
 			off = int(se.Offset)
 		}
 		return Handshake{}, decodeErr(off, fmt.Errorf("%w: handshake: %w", ErrInvalidPacket, err))

@@ -167,7 +167,16 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // JSON anyway; this gives it a clearer error.
 func looksLikeNamespace(b []byte) bool {
 	k := bytes.IndexByte(b, ',')
-	return k > 0 && bytes.IndexAny(b[:k], "[]{}\"") < 0
+	if k <= 0 {
+		return false
+	}
+	for _, c := range b[:k] { // not bytes.IndexAny, which is larger
+		switch c {
+		case '[', ']', '{', '}', '"':
+			return false
+		}
+	}
+	return true
 }
 
 // validate checks the id and the payload of p against its type.

@@ -1,13 +1,14 @@
 package parser
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/gosio/socketio/sio/internal/sortx"
 )
 
 // AppendEvent appends the payload of an event, ["name",arg1,...], to dst and
@@ -68,37 +69,51 @@ func AppendArgs(dst []byte, args []any) (data []byte, attachments [][]byte, err 
 type encoder struct {
 	buf  []byte
 	atts [][]byte
-	w    *sliceWriter  // output of je, created on first use
-	je   *json.Encoder // encodes the values that need no walk
-}
-
-// sliceWriter is an io.Writer appending to a slice.
-type sliceWriter struct{ b []byte }
-
-// Write appends p.
-func (w *sliceWriter) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
-	return len(p), nil
 }
 
 // errRawInvalid reports an argument of raw JSON that is not valid JSON.
 var errRawInvalid = fmt.Errorf("raw JSON argument is not valid JSON: %w", ErrInvalidPayload)
 
 // marshal appends x encoded by encoding/json, without HTML escaping.
+//
+// json.Marshal, whose HTML escapes are then undone, rather than a
+// json.Encoder with SetEscapeHTML(false): the Encoder brings indentation code
+// along, which WebAssembly builds pay for.
 func (e *encoder) marshal(x any) error {
-	if e.je == nil {
-		e.w = &sliceWriter{}
-		e.je = json.NewEncoder(e.w)
-		e.je.SetEscapeHTML(false)
-	}
-	e.w.b = e.buf
-	err := e.je.Encode(x)
-	e.buf, e.w.b = e.w.b, nil
+	b, err := json.Marshal(x)
 	if err != nil {
 		return err
 	}
-	e.buf = e.buf[:len(e.buf)-1] // Encode ends with a newline
+	e.buf = appendUnescapeHTML(e.buf, b)
 	return nil
+}
+
+// appendUnescapeHTML appends the JSON text b with the escapes \u003c, \u003e
+// and \u0026 that json.Marshal writes for <, > and & replaced by the
+// characters themselves, as JSON.stringify writes them.
+func appendUnescapeHTML(dst, b []byte) []byte {
+	for {
+		i := bytes.IndexByte(b, '\\')
+		if i < 0 || i+1 == len(b) {
+			return append(dst, b...)
+		}
+		dst = append(dst, b[:i]...)
+		b = b[i:]
+		if len(b) >= 6 && b[1] == 'u' && b[2] == '0' && b[3] == '0' {
+			switch string(b[4:6]) {
+			case "3c":
+				dst, b = append(dst, '<'), b[6:]
+				continue
+			case "3e":
+				dst, b = append(dst, '>'), b[6:]
+				continue
+			case "26":
+				dst, b = append(dst, '&'), b[6:]
+				continue
+			}
+		}
+		dst, b = append(dst, b[:2]...), b[2:] // an escape left as it is
+	}
 }
 
 // attach writes a placeholder for b and records b as the next attachment.
@@ -217,7 +232,7 @@ func (e *encoder) mapAny(m map[string]any, depth int) error {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	sortx.Strings(keys)
 	e.buf = append(e.buf, '{')
 	for i, k := range keys {
 		if i > 0 {
@@ -355,7 +370,8 @@ func (e *encoder) mapValue(v reflect.Value, depth int) error {
 		}
 		entries = append(entries, entry{k, it.Value()})
 	}
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	sortx.Func(len(entries), func(i, j int) bool { return entries[i].key < entries[j].key },
+		func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
 	e.buf = append(e.buf, '{')
 	for i, en := range entries {
 		if i > 0 {

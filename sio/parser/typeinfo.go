@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"cmp"
 	"encoding"
 	"encoding/json"
 	"reflect"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+
+	"github.com/gosio/socketio/sio/internal/sortx"
 )
 
 var (
@@ -269,21 +270,19 @@ func typeFields(t reflect.Type) []field {
 
 	// Among fields of the same name the shallowest wins, a tagged one
 	// winning a tie; an unresolved tie drops the name altogether.
-	slices.SortFunc(fields, func(a, b field) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
+	sortx.Func(len(fields), func(i, j int) bool {
+		a, b := &fields[i], &fields[j]
+		if a.name != b.name {
+			return a.name < b.name
 		}
-		if c := cmp.Compare(len(a.index), len(b.index)); c != 0 {
-			return c
+		if len(a.index) != len(b.index) {
+			return len(a.index) < len(b.index)
 		}
 		if a.tagged != b.tagged {
-			if a.tagged {
-				return -1
-			}
-			return 1
+			return a.tagged
 		}
-		return slices.Compare(a.index, b.index)
-	})
+		return compareIndex(a.index, b.index) < 0
+	}, func(i, j int) { fields[i], fields[j] = fields[j], fields[i] })
 	out := fields[:0]
 	for i := 0; i < len(fields); {
 		j := i + 1
@@ -296,8 +295,22 @@ func typeFields(t reflect.Type) []field {
 		}
 		i = j
 	}
-	slices.SortFunc(out, func(a, b field) int { return slices.Compare(a.index, b.index) })
+	sortx.Func(len(out), func(i, j int) bool { return compareIndex(out[i].index, out[j].index) < 0 },
+		func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return slices.Clip(out)
+}
+
+// compareIndex compares two field index sequences like slices.Compare.
+func compareIndex(a, b []int) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(a) - len(b)
 }
 
 // validTagName reports whether encoding/json accepts name as a field name.

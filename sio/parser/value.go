@@ -193,7 +193,7 @@ func fill(v reflect.Value, node any) {
 		switch {
 		case !v.CanSet():
 		case isByteSlice(t):
-			v.Set(reflect.ValueOf(b).Convert(t))
+			v.SetBytes(b) // not Convert: reflect's conversion tables are large in WebAssembly
 			return
 		case t.Kind() == reflect.String:
 			v.SetString(base64.StdEncoding.EncodeToString(b))

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -74,6 +75,41 @@ func BenchmarkWebSocketBroadcast(b *testing.B) {
 			if _, _, err := c.Read(ctx); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// BenchmarkWebSocketSend measures one 100-byte message sent by the server
+// (Socket.SendMessage) until the client has read it.
+func BenchmarkWebSocketSend(b *testing.B) {
+	h := echoHarness(b)
+	c, _ := h.wsHandshake()
+	s := h.nextConn()
+	ctx := context.Background()
+	msg := []byte(strings.Repeat("x", 100))
+	b.ReportAllocs()
+	for b.Loop() {
+		require.NoError(b, s.SendMessage(msg, false))
+		_, got, err := c.Read(ctx)
+		require.NoError(b, err)
+		if len(got) != 1+len(msg) {
+			b.Fatalf("got %q", got)
+		}
+	}
+}
+
+// BenchmarkPollingSend measures one 100-byte message sent by the server
+// and fetched by a long-polling GET.
+func BenchmarkPollingSend(b *testing.B) {
+	h := echoHarness(b)
+	sid, _ := h.handshake()
+	s := h.nextConn()
+	msg := []byte(strings.Repeat("x", 100))
+	b.ReportAllocs()
+	for b.Loop() {
+		require.NoError(b, s.SendMessage(msg, false))
+		if res := h.poll(sid); len(res.body) != 1+len(msg) {
+			b.Fatalf("GET: %+v", res)
 		}
 	}
 }

@@ -343,3 +343,20 @@ func validHeaderValue(v string) bool {
 	}
 	return true
 }
+
+// goOwned runs fn on a goroutine the server waits for in Close, unless the
+// server is closed, when it reports false.
+func (s *Server) goOwned(fn func()) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+	return true
+}

@@ -103,7 +103,17 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, id s
 		ws.closeNow()
 		return
 	}
-	sess.readLoop(ws)
+	sess.serveWebSocket(ws)
+}
+
+// serveWebSocket reads ws on a goroutine of the server's and returns, so
+// that the HTTP handler's goroutine, its deep stack and the request are
+// released: an idle WebSocket session holds one small reader goroutine.
+func (s *Socket) serveWebSocket(ws *wsConn) {
+	if !s.srv.goOwned(func() { s.readLoop(ws) }) {
+		s.closeWith(ReasonForcedServerClose, ErrServerClosed, false)
+		ws.closeNow()
+	}
 }
 
 // serveUpgrade handles a WebSocket that asks to take over a polling session.
@@ -136,7 +146,7 @@ func (s *Socket) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		ws.closeNow()
 		return
 	}
-	s.readLoop(ws)
+	s.serveWebSocket(ws)
 }
 
 // abandonUpgrade forgets the upgrade by ws, if it is still the one under
@@ -254,9 +264,12 @@ func readErrorReason(err error) string {
 // is closing gracefully, it closes the connection once all is written.
 func (s *Socket) writeLoop() {
 	defer s.srv.wg.Done()
+	var spare []Frame // the backing array of the batch written last, reused for the queue
 	for {
 		s.mu.Lock()
-		frames := s.takeQueueLocked()
+		frames := s.queue
+		s.queue = spare
+		s.queuedBytes = 0
 		ws := s.ws
 		if len(frames) == 0 || ws == nil || s.state == stateClosed {
 			s.writing = false
@@ -269,13 +282,20 @@ func (s *Socket) writeLoop() {
 		}
 		s.mu.Unlock()
 		for _, f := range frames {
-			if err := ws.write(s.ctx, f); err != nil {
+			// No cancellable context: closing the connection unblocks a
+			// write, and a cancellable one costs allocations per write.
+			if err := ws.write(context.Background(), f); err != nil {
 				s.mu.Lock()
 				s.writing = false
 				s.mu.Unlock()
 				s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
 				return
 			}
+		}
+		clear(frames)
+		spare = nil
+		if cap(frames) <= 64 {
+			spare = frames[:0]
 		}
 	}
 }

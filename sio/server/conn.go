@@ -30,7 +30,8 @@ type conn struct {
 	// handler queue (see the package doc): tasks run in order on a
 	// goroutine that exists only while there are tasks.
 	qmu     sync.Mutex
-	queue   []func()
+	queue   []func() // tasks; queue[head:] are waiting
+	head    int
 	running bool
 }
 
@@ -293,7 +294,7 @@ func (c *conn) schedule(task func()) {
 	if !c.srv.spawn(c.runQueue) {
 		// The server is stopped: nothing runs any more.
 		c.qmu.Lock()
-		c.queue = nil
+		c.queue, c.head = nil, 0
 		c.qmu.Unlock()
 	}
 }
@@ -301,15 +302,21 @@ func (c *conn) schedule(task func()) {
 func (c *conn) runQueue() {
 	for {
 		c.qmu.Lock()
-		if len(c.queue) == 0 {
+		if c.head == len(c.queue) {
+			// Empty: keep a small backing array for the next burst.
 			c.running = false
-			c.queue = nil
+			if cap(c.queue) > 16 {
+				c.queue = nil
+			} else {
+				c.queue = c.queue[:0]
+			}
+			c.head = 0
 			c.qmu.Unlock()
 			return
 		}
-		task := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
+		task := c.queue[c.head]
+		c.queue[c.head] = nil
+		c.head++
 		c.qmu.Unlock()
 		task()
 	}

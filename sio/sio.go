@@ -10,8 +10,9 @@ package sio
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
+	"strconv"
 
+	"github.com/gosio/socketio/sio/internal/errs"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -29,14 +30,14 @@ func (a Args) Len() int { return len(a) }
 // JavaScript ignores extra arguments. A nil pointer skips that argument.
 func (a Args) Decode(dst ...any) error {
 	if len(dst) > len(a) {
-		return fmt.Errorf("sio: decode %d arguments: %w (got %d)", len(dst), ErrMissingArgument, len(a))
+		return errs.Wrap("sio: decode "+strconv.Itoa(len(dst))+" arguments: "+ErrMissingArgument.Error()+" (got "+strconv.Itoa(len(a))+")", ErrMissingArgument)
 	}
 	for i, d := range dst {
 		if d == nil {
 			continue
 		}
 		if err := a[i].Decode(d); err != nil {
-			return fmt.Errorf("sio: argument %d: %w", i, err)
+			return errs.Wrap("sio: argument "+strconv.Itoa(i)+": "+err.Error(), err)
 		}
 	}
 	return nil
@@ -57,7 +58,7 @@ func (a Args) Values() ([]any, error) {
 	out := make([]any, len(a))
 	for i := range a {
 		if err := a[i].Decode(&out[i]); err != nil {
-			return nil, fmt.Errorf("sio: argument %d: %w", i, err)
+			return nil, errs.Wrap("sio: argument "+strconv.Itoa(i)+": "+err.Error(), err)
 		}
 	}
 	return out, nil
@@ -153,10 +154,10 @@ func IsReserved(name string) bool {
 func Arg[T any](args Args, i int) (T, error) {
 	var v T
 	if i < 0 || i >= len(args) {
-		return v, fmt.Errorf("sio: argument %d: %w (got %d)", i, ErrMissingArgument, len(args))
+		return v, errs.Wrap("sio: argument "+strconv.Itoa(i)+": "+ErrMissingArgument.Error()+" (got "+strconv.Itoa(len(args))+")", ErrMissingArgument)
 	}
 	if err := args[i].Decode(&v); err != nil {
-		return v, fmt.Errorf("sio: argument %d: %w", i, err)
+		return v, errs.Wrap("sio: argument "+strconv.Itoa(i)+": "+err.Error(), err)
 	}
 	return v, nil
 }

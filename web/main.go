@@ -21,7 +21,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
+	"github.com/gosio/socketio/sio/parser"
 	"github.com/gosio/socketio/transport/wasm"
 )
 
@@ -704,12 +704,14 @@ func (a *app) publish() {
 	for name := range a.typing {
 		snap.Typing = append(snap.Typing, name)
 	}
-	b, err := json.Marshal(&snap)
+	// The socket.io encoder (already in the binary, unlike encoding/json's
+	// Marshal) writes [snap]: the brackets are dropped.
+	b, _, err := parser.AppendArgs(nil, []any{&snap})
 	if err != nil { // cannot happen: strings, numbers and booleans
 		global.Get("console").Call("error", "demo: snapshot: "+err.Error())
 		return
 	}
-	a.snapshot = js.ValueOf(string(b))
+	a.snapshot = js.ValueOf(string(b[1 : len(b)-1]))
 }
 
 // snapshotJSON is the state window.demo.state() returns.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
+	"github.com/gosio/socketio/sio/internal/errs"
 )
 
 // closeTimeout bounds how long a graceful close waits for the packets still
@@ -131,7 +131,7 @@ func (e *engine) run() {
 	}
 	err := e.open(ctx)
 	if err != nil && errors.Is(context.Cause(ctx), ErrConnectTimeout) {
-		err = fmt.Errorf("%w (%v)", ErrConnectTimeout, e.cfg.timeout)
+		err = errs.Wrap(ErrConnectTimeout.Error()+" ("+e.cfg.timeout.String()+")", ErrConnectTimeout)
 	}
 	cancel(nil)
 	if err != nil {
@@ -189,18 +189,18 @@ func (e *engine) openPolling(ctx context.Context) error {
 	e.mu.Unlock()
 	body, err := e.cfg.tr.Do(ctx, &Request{Method: "GET", URL: u, Header: e.cfg.header})
 	if err != nil {
-		return fmt.Errorf("client: polling handshake: %w", err)
+		return errs.Wrap("client: polling handshake: "+err.Error(), err)
 	}
 	pkts, err := eio.DecodePayload(nil, body, eio.Limits{})
 	if err != nil {
-		return fmt.Errorf("%w: %w", errBadHandshake, err)
+		return errs.Wrap2(errBadHandshake.Error()+": "+err.Error(), errBadHandshake, err)
 	}
 	if pkts[0].Type != eio.Open {
-		return fmt.Errorf("%w: first packet is %v", errBadHandshake, pkts[0].Type)
+		return errs.Wrap(errBadHandshake.Error()+": first packet is "+pkts[0].Type.String(), errBadHandshake)
 	}
 	hs, err := eio.ParseHandshake(pkts[0].Data)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errBadHandshake, err)
+		return errs.Wrap2(errBadHandshake.Error()+": "+err.Error(), errBadHandshake, err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -219,7 +219,7 @@ func (e *engine) openWebSocket(ctx context.Context) error {
 	ws, err := e.cfg.tr.DialWebSocket(ctx, u, e.cfg.header)
 	if err != nil {
 		e.hooks.websocket(false)
-		return fmt.Errorf("client: websocket handshake: %w", err)
+		return errs.Wrap("client: websocket handshake: "+err.Error(), err)
 	}
 	hs, err := readHandshake(ctx, ws)
 	if err == nil {
@@ -240,18 +240,18 @@ func (e *engine) openWebSocket(ctx context.Context) error {
 func readHandshake(ctx context.Context, ws WebSocket) (eio.Handshake, error) {
 	binary, data, err := ws.Read(ctx)
 	if err != nil {
-		return eio.Handshake{}, fmt.Errorf("client: websocket handshake: %w", err)
+		return eio.Handshake{}, errs.Wrap("client: websocket handshake: "+err.Error(), err)
 	}
 	p, err := eio.DecodeFrame(data, binary)
 	if err != nil {
-		return eio.Handshake{}, fmt.Errorf("%w: %w", errBadHandshake, err)
+		return eio.Handshake{}, errs.Wrap2(errBadHandshake.Error()+": "+err.Error(), errBadHandshake, err)
 	}
 	if p.Type != eio.Open || p.Binary {
-		return eio.Handshake{}, fmt.Errorf("%w: first packet is %v", errBadHandshake, p.Type)
+		return eio.Handshake{}, errs.Wrap(errBadHandshake.Error()+": first packet is "+p.Type.String(), errBadHandshake)
 	}
 	hs, err := eio.ParseHandshake(p.Data)
 	if err != nil {
-		return eio.Handshake{}, fmt.Errorf("%w: %w", errBadHandshake, err)
+		return eio.Handshake{}, errs.Wrap2(errBadHandshake.Error()+": "+err.Error(), errBadHandshake, err)
 	}
 	return hs, nil
 }
@@ -357,12 +357,12 @@ func (e *engine) pollLoop(pkts []eio.Packet) {
 		e.mu.Unlock()
 		body, err := e.cfg.tr.Do(e.ctx, &Request{Method: "GET", URL: u, Header: e.cfg.header})
 		if err != nil {
-			e.fail(sio.ReasonTransportError, fmt.Errorf("client: polling: %w", err))
+			e.fail(sio.ReasonTransportError, errs.Wrap("client: polling: "+err.Error(), err))
 			return
 		}
 		pkts, err = eio.DecodePayload(pkts[:0], body, eio.Limits{})
 		if err != nil {
-			e.fail(sio.ReasonTransportError, fmt.Errorf("client: polling: %w", err))
+			e.fail(sio.ReasonTransportError, errs.Wrap("client: polling: "+err.Error(), err))
 			return
 		}
 	}
@@ -373,12 +373,12 @@ func (e *engine) readWebSocket(ws WebSocket) {
 	for {
 		binary, data, err := ws.Read(e.ctx)
 		if err != nil {
-			e.fail(sio.ReasonTransportClose, fmt.Errorf("client: websocket: %w", err))
+			e.fail(sio.ReasonTransportClose, errs.Wrap("client: websocket: "+err.Error(), err))
 			return
 		}
 		p, err := eio.DecodeFrame(data, binary)
 		if err != nil {
-			e.fail(sio.ReasonTransportError, fmt.Errorf("client: websocket: %w", err))
+			e.fail(sio.ReasonTransportError, errs.Wrap("client: websocket: "+err.Error(), err))
 			return
 		}
 		if !e.handle(p) {
@@ -538,13 +538,13 @@ func (e *engine) write(name string, ws WebSocket, u string, batch []eio.Packet) 
 	if name == TransportPolling {
 		body := eio.AppendPayload(nil, batch...)
 		if _, err := e.cfg.tr.Do(e.ctx, &Request{Method: "POST", URL: u, Header: e.cfg.header, Body: body}); err != nil {
-			return fmt.Errorf("client: polling: %w", err)
+			return errs.Wrap("client: polling: "+err.Error(), err)
 		}
 		return nil
 	}
 	for _, p := range batch {
 		if err := ws.Write(e.ctx, p.Binary, eio.AppendFrame(nil, p)); err != nil {
-			return fmt.Errorf("client: websocket: %w", err)
+			return errs.Wrap("client: websocket: "+err.Error(), err)
 		}
 	}
 	return nil
@@ -558,7 +558,7 @@ func (e *engine) switchToWebSocket(ws WebSocket) bool {
 		return false
 	}
 	if err := ws.Write(e.ctx, false, eio.AppendFrame(nil, eio.Packet{Type: eio.Upgrade})); err != nil {
-		e.fail(sio.ReasonTransportClose, fmt.Errorf("client: websocket: %w", err))
+		e.fail(sio.ReasonTransportClose, errs.Wrap("client: websocket: "+err.Error(), err))
 		return false
 	}
 	e.mu.Lock()

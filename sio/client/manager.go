@@ -1,15 +1,16 @@
 package client
 
 import (
-	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
+	"github.com/gosio/socketio/sio/internal/errs"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -339,7 +340,7 @@ func (m *Manager) oncloseLocked(reason string) {
 		if s.active {
 			s.oncloseLocked(reason)
 			if !willReconnect {
-				s.failWaitersLocked(fmt.Errorf("client: connection closed (%s): %w", reason, sio.ErrDisconnected))
+				s.failWaitersLocked(errs.Wrap("client: connection closed ("+reason+"): "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
 			}
 		}
 	}
@@ -359,7 +360,7 @@ func (m *Manager) reconnectLocked() {
 		emit(m, &m.h.reconnectFailed, func(h func()) { h() })
 		for _, s := range m.sockets {
 			if s.active {
-				s.failWaitersLocked(fmt.Errorf("client: reconnection failed: %w", sio.ErrDisconnected))
+				s.failWaitersLocked(errs.Wrap("client: reconnection failed: "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
 			}
 		}
 		return
@@ -408,7 +409,7 @@ func (m *Manager) closeLocked() {
 	}
 	for _, s := range m.sockets {
 		if s.active {
-			s.failWaitersLocked(fmt.Errorf("client: manager closed: %w", sio.ErrDisconnected))
+			s.failWaitersLocked(errs.Wrap("client: manager closed: "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
 		}
 	}
 }
@@ -432,7 +433,7 @@ func (m *Manager) destroyLocked() bool {
 func (m *Manager) packetLocked(pkt *parser.Packet) error {
 	e := m.engine
 	if e == nil {
-		return fmt.Errorf("client: no connection: %w", sio.ErrDisconnected)
+		return errs.Wrap("client: no connection: "+sio.ErrDisconnected.Error(), sio.ErrDisconnected)
 	}
 	pkts := make([]eio.Packet, 0, 1+len(pkt.Attachments))
 	pkts = append(pkts, eio.Packet{Type: eio.Message, Data: parser.AppendPacket(nil, pkt)})
@@ -446,13 +447,12 @@ func (m *Manager) packetLocked(pkt *parser.Packet) error {
 				size = pollingSize(p)
 			}
 			if size > limit {
-				return fmt.Errorf("client: %s packet of %d bytes, server accepts %d: %w",
-					pkt.Type, size, limit, sio.ErrPayloadTooLarge)
+				return errs.Wrap("client: "+pkt.Type.String()+" packet of "+strconv.FormatInt(int64(size), 10)+" bytes, server accepts "+strconv.FormatInt(int64(limit), 10)+": "+sio.ErrPayloadTooLarge.Error(), sio.ErrPayloadTooLarge)
 			}
 		}
 	}
 	if !e.send(pkts...) {
-		return fmt.Errorf("client: connection closing: %w", sio.ErrDisconnected)
+		return errs.Wrap("client: connection closing: "+sio.ErrDisconnected.Error(), sio.ErrDisconnected)
 	}
 	return nil
 }

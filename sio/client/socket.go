@@ -5,13 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/errs"
+	"github.com/gosio/socketio/sio/internal/jsonx"
 	"github.com/gosio/socketio/sio/internal/sortx"
 	"github.com/gosio/socketio/sio/parser"
 )
@@ -263,7 +265,7 @@ func (s *Socket) Connect(ctx context.Context) error {
 	default:
 	}
 	s.Disconnect()
-	return fmt.Errorf("client: connect %s: %w", s.nsp, context.Cause(ctx))
+	return errs.Wrap("client: connect "+s.nsp+": "+context.Cause(ctx).Error(), context.Cause(ctx))
 }
 
 // Open starts connecting the socket and returns at once, like connect() in
@@ -307,7 +309,7 @@ func (s *Socket) Disconnect() {
 	if wasConnected {
 		s.oncloseLocked(sio.ReasonClientDisconnect)
 	}
-	s.failWaitersLocked(fmt.Errorf("client: socket disconnected by the client: %w", sio.ErrDisconnected))
+	s.failWaitersLocked(errs.Wrap("client: socket disconnected by the client: "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
 	var engines []*engine
 	if closed {
 		engines = m.enginesLocked()
@@ -369,7 +371,7 @@ func (s *Socket) onopenLocked() {
 		s.authCancel = nil
 		if err != nil {
 			s.destroyLocked()
-			s.connectErrorLocked(fmt.Errorf("client: auth: %w", err))
+			s.connectErrorLocked(errs.Wrap("client: auth: "+err.Error(), err))
 			return
 		}
 		s.sendConnectLocked(auth)
@@ -392,13 +394,13 @@ func (s *Socket) sendConnectLocked(auth any) {
 func (s *Socket) connectPayload(auth any) ([]byte, error) {
 	var fields map[string]json.RawMessage
 	if auth != nil {
-		b, err := json.Marshal(auth)
+		b, err := jsonx.Marshal(auth)
 		if err != nil {
-			return nil, fmt.Errorf("client: auth: %w", err)
+			return nil, errs.Wrap("client: auth: "+err.Error(), err)
 		}
 		if string(b) != "null" {
-			if err := json.Unmarshal(b, &fields); err != nil || fields == nil {
-				return nil, fmt.Errorf("client: auth must be a JSON object, got %.40s", b)
+			if err := jsonx.Unmarshal(b, &fields); err != nil || fields == nil {
+				return nil, errors.New("client: auth must be a JSON object, got " + errs.Trunc(string(b), 40))
 			}
 			if s.pid == "" {
 				return b, nil
@@ -412,12 +414,12 @@ func (s *Socket) connectPayload(auth any) ([]byte, error) {
 		fields = make(map[string]json.RawMessage, 2)
 	}
 	if _, ok := fields["pid"]; !ok {
-		fields["pid"], _ = json.Marshal(s.pid)
+		fields["pid"], _ = jsonx.Marshal(s.pid)
 	}
 	if _, ok := fields["offset"]; !ok && s.hasOffset {
-		fields["offset"], _ = json.Marshal(s.offset)
+		fields["offset"], _ = jsonx.Marshal(s.offset)
 	}
-	return json.Marshal(fields)
+	return jsonx.Marshal(fields)
 }
 
 // connectErrorLocked reports a failed connection attempt.
@@ -455,7 +457,7 @@ func (s *Socket) clearAcksLocked(reason string) {
 		if a.timer != nil {
 			a.timer.Stop()
 		}
-		a.fn(nil, fmt.Errorf("client: %s: %w", reason, sio.ErrDisconnected))
+		a.fn(nil, errs.Wrap("client: "+reason+": "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
 	}
 }
 
@@ -466,7 +468,7 @@ func (s *Socket) onpacketLocked(pkt *parser.Packet) {
 			SID string `json:"sid"`
 			PID string `json:"pid"`
 		}
-		if json.Unmarshal(pkt.Data, &d) != nil || d.SID == "" {
+		if jsonx.Unmarshal(pkt.Data, &d) != nil || d.SID == "" {
 			s.connectErrorLocked(errors.New("client: invalid CONNECT packet: the server does not speak Socket.IO v5"))
 			return
 		}
@@ -478,13 +480,13 @@ func (s *Socket) onpacketLocked(pkt *parser.Packet) {
 	case parser.Disconnect:
 		s.destroyLocked()
 		s.oncloseLocked(sio.ReasonServerDisconnect)
-		s.failWaitersLocked(fmt.Errorf("client: socket disconnected by the server: %w", sio.ErrDisconnected))
+		s.failWaitersLocked(errs.Wrap("client: socket disconnected by the server: "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
 	case parser.ConnectError:
 		var d struct {
 			Message string          `json:"message"`
 			Data    json.RawMessage `json:"data"`
 		}
-		if json.Unmarshal(pkt.Data, &d) != nil {
+		if jsonx.Unmarshal(pkt.Data, &d) != nil {
 			d.Message = string(pkt.Data)
 		}
 		s.destroyLocked()
@@ -536,7 +538,7 @@ func (s *Socket) oneventLocked(pkt *parser.Packet) {
 func (s *Socket) dispatchEventLocked(ev *sio.Event) {
 	if s.pid != "" && len(ev.Args) > 0 {
 		var off string
-		if json.Unmarshal(ev.Args[len(ev.Args)-1].Raw, &off) == nil {
+		if jsonx.Unmarshal(ev.Args[len(ev.Args)-1].Raw, &off) == nil {
 			s.offset, s.hasOffset = off, true
 		}
 	}
@@ -556,7 +558,7 @@ func (s *Socket) ackFunc(id uint64) func(args ...any) error {
 	return func(args ...any) error {
 		data, atts, err := parser.AppendArgs(nil, args)
 		if err != nil {
-			return fmt.Errorf("client: ack: %w", err)
+			return errs.Wrap("client: ack: "+err.Error(), err)
 		}
 		for i, a := range atts {
 			atts[i] = bytes.Clone(a)
@@ -586,7 +588,7 @@ func (s *Socket) onackLocked(pkt *parser.Packet) {
 	}
 	args, err := pkt.Args()
 	if err != nil {
-		err = fmt.Errorf("client: invalid acknowledgement: %w", err)
+		err = errs.Wrap("client: invalid acknowledgement: "+err.Error(), err)
 	}
 	s.resolveAckLocked(pkt.ID, sio.Args(args), err)
 }
@@ -686,7 +688,7 @@ func (e Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (si
 		return r.args, r.err
 	default:
 	}
-	return nil, fmt.Errorf("client: ack of %q: %w", event, context.Cause(ctx))
+	return nil, errs.Wrap("client: ack of "+strconv.Quote(event)+": "+context.Cause(ctx).Error(), context.Cause(ctx))
 }
 
 // EmitWithAckFunc is Socket.EmitWithAckFunc with e's options.
@@ -708,11 +710,11 @@ func (e Emitter) emit(event string, args []any, ack func(sio.Args, error)) error
 // under the manager's lock) abandoning the acknowledgement.
 func (e Emitter) emitTicket(event string, args []any, ack func(sio.Args, error), ticket *func()) error {
 	if sio.IsReserved(event) {
-		return fmt.Errorf("client: emit %q: %w", event, sio.ErrReservedEvent)
+		return errs.Wrap("client: emit "+strconv.Quote(event)+": "+sio.ErrReservedEvent.Error(), sio.ErrReservedEvent)
 	}
 	data, atts, err := parser.AppendEvent(nil, event, args)
 	if err != nil {
-		return fmt.Errorf("client: emit %q: %w", event, err)
+		return errs.Wrap("client: emit "+strconv.Quote(event)+": "+err.Error(), err)
 	}
 	// The packet may be written later, by another goroutine: it must not
 	// alias the caller's byte slices.
@@ -761,7 +763,7 @@ func (s *Socket) emitLocked(r *emitReq) (uint64, error) {
 	case r.volatile:
 		// Dropped, as in the official client; an acknowledgement times out.
 	case s.m.cfg.maxBuffered >= 0 && len(s.sendBuf) >= s.m.cfg.maxBuffered:
-		err = fmt.Errorf("client: emit %q: %w (%d packets)", o.name, ErrBufferFull, len(s.sendBuf))
+		err = errs.Wrap("client: emit "+strconv.Quote(o.name)+": "+ErrBufferFull.Error()+" ("+strconv.Itoa(len(s.sendBuf))+" packets)", ErrBufferFull)
 	default:
 		s.sendBuf = append(s.sendBuf, &o)
 	}
@@ -775,7 +777,7 @@ func (s *Socket) emitLocked(r *emitReq) (uint64, error) {
 // OnAnyOutgoing handlers.
 func (s *Socket) sendLocked(o *outgoing) error {
 	if err := s.m.packetLocked(o.packet(s.nsp)); err != nil {
-		return fmt.Errorf("client: emit %q: %w", o.name, err)
+		return errs.Wrap("client: emit "+strconv.Quote(o.name)+": "+err.Error(), err)
 	}
 	name, args := o.name, o.args
 	dispatch(s, &s.h.outgoing, func(h func(string, []any)) { h(name, args) })
@@ -797,7 +799,7 @@ func (s *Socket) registerAckLocked(id uint64, r *emitReq) {
 				return
 			}
 			s.removeBufferedLocked(id)
-			s.resolveAckLocked(id, nil, fmt.Errorf("client: ack of %q after %v: %w", name, timeout, sio.ErrAckTimeout))
+			s.resolveAckLocked(id, nil, errs.Wrap("client: ack of "+strconv.Quote(name)+" after "+timeout.String()+": "+sio.ErrAckTimeout.Error(), sio.ErrAckTimeout))
 		})
 	}
 	s.acks[id] = a
@@ -829,7 +831,7 @@ func (s *Socket) removeBufferedLocked(id uint64) {
 // addToQueueLocked queues an emit for at-least-once delivery.
 func (s *Socket) addToQueueLocked(r emitReq) (*queued, error) {
 	if max := s.m.cfg.maxBuffered; max >= 0 && len(s.queue) >= max {
-		return nil, fmt.Errorf("client: emit %q: %w (%d packets)", r.out.name, ErrBufferFull, len(s.queue))
+		return nil, errs.Wrap("client: emit "+strconv.Quote(r.out.name)+": "+ErrBufferFull.Error()+" ("+strconv.Itoa(len(s.queue))+" packets)", ErrBufferFull)
 	}
 	q := &queued{req: r, result: r.ack}
 	s.queue = append(s.queue, q)

@@ -3,11 +3,13 @@ package eio
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"slices"
+	"strconv"
+
+	"github.com/gosio/socketio/sio/internal/errs"
 )
 
-var errEmptyPacket = fmt.Errorf("%w: empty packet", ErrInvalidPacket)
+var errEmptyPacket = errs.Wrap(ErrInvalidPacket.Error()+": empty packet", ErrInvalidPacket)
 
 // AppendFrame appends the WebSocket frame payload of p to dst and returns the
 // extended buffer.
@@ -62,7 +64,7 @@ func DecodeFrame(data []byte, binary bool) (Packet, error) {
 //
 //go:noinline
 func unknownTypeErr(off int, c byte) error {
-	return decodeErr(off, fmt.Errorf("%w: unknown packet type %q", ErrInvalidPacket, c))
+	return decodeErr(off, errs.Wrap(ErrInvalidPacket.Error()+": unknown packet type "+strconv.QuoteRune(rune(c)), ErrInvalidPacket))
 }
 
 // nonEmpty returns b, or nil when b is empty, so that decoded packets without
@@ -122,10 +124,10 @@ type Limits struct {
 // is optional.
 func DecodePayload(dst []Packet, data []byte, lim Limits) ([]Packet, error) {
 	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return dst, decodeErr(lim.MaxBytes, fmt.Errorf("%w: %d bytes, limit %d", ErrPayloadTooLarge, len(data), lim.MaxBytes))
+		return dst, decodeErr(lim.MaxBytes, errs.Wrap(ErrPayloadTooLarge.Error()+": "+strconv.Itoa(len(data))+" bytes, limit "+strconv.Itoa(lim.MaxBytes), ErrPayloadTooLarge))
 	}
 	if len(data) == 0 {
-		return dst, decodeErr(0, fmt.Errorf("%w: empty payload", ErrInvalidPacket))
+		return dst, decodeErr(0, errs.Wrap(ErrInvalidPacket.Error()+": empty payload", ErrInvalidPacket))
 	}
 	n, err := countPackets(data, lim.MaxPackets)
 	if err != nil {
@@ -194,7 +196,7 @@ func countPackets(data []byte, limit int) (int, error) {
 		}
 		off += i + 1
 		if n++; n > limit {
-			return 0, decodeErr(off, fmt.Errorf("%w: limit %d", ErrTooManyPackets, limit))
+			return 0, decodeErr(off, errs.Wrap(ErrTooManyPackets.Error()+": limit "+strconv.FormatInt(int64(limit), 10), ErrTooManyPackets))
 		}
 	}
 }
@@ -220,7 +222,7 @@ func decodedLen(src []byte) int { return base64For(src).DecodedLen(len(src)) }
 func decodeBase64(dst, src []byte) (n, off int, err error) {
 	// encoding/base64 silently skips line breaks; the protocol has none.
 	if i := indexLineBreak(src); i >= 0 {
-		return 0, i, fmt.Errorf("%w: line break in base64 data", ErrInvalidPacket)
+		return 0, i, errs.Wrap(ErrInvalidPacket.Error()+": line break in base64 data", ErrInvalidPacket)
 	}
 	n, err = base64For(src).Decode(dst, src)
 	if err != nil {
@@ -229,7 +231,7 @@ func decodeBase64(dst, src []byte) (n, off int, err error) {
 		if cie, ok := err.(base64.CorruptInputError); ok {
 			off = int(cie)
 		}
-		return 0, off, fmt.Errorf("%w: %w", ErrInvalidPacket, err)
+		return 0, off, errs.Wrap2(ErrInvalidPacket.Error()+": "+err.Error(), ErrInvalidPacket, err)
 	}
 	return n, 0, nil
 }

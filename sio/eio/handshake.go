@@ -2,9 +2,11 @@ package eio
 
 import (
 	"encoding/json"
-	"fmt"
-	"github.com/gosio/socketio/sio/internal/jsonstr"
 	"strconv"
+
+	"github.com/gosio/socketio/sio/internal/errs"
+	"github.com/gosio/socketio/sio/internal/jsonstr"
+	"github.com/gosio/socketio/sio/internal/jsonx"
 )
 
 // Handshake is the JSON body of the open packet that starts a session.
@@ -62,12 +64,12 @@ type handshakeJSON struct {
 // the list is empty.
 func ParseHandshake(data []byte) (Handshake, error) {
 	var j handshakeJSON
-	if err := json.Unmarshal(data, &j); err != nil {
+	if err := jsonx.Unmarshal(data, &j); err != nil {
 		off := 0
 		if se, ok := err.(*json.SyntaxError); ok { // unwrapped; no errors.As (size)
 			off = int(se.Offset)
 		}
-		return Handshake{}, decodeErr(off, fmt.Errorf("%w: handshake: %w", ErrInvalidPacket, err))
+		return Handshake{}, decodeErr(off, errs.Wrap2(ErrInvalidPacket.Error()+": handshake: "+err.Error(), ErrInvalidPacket, err))
 	}
 	var problem string
 	switch {
@@ -81,7 +83,7 @@ func ParseHandshake(data []byte) (Handshake, error) {
 		problem = "maxPayload must not be negative"
 	}
 	if problem != "" {
-		return Handshake{}, decodeErr(0, fmt.Errorf("%w: handshake: %s", ErrInvalidPacket, problem))
+		return Handshake{}, decodeErr(0, errs.Wrap(ErrInvalidPacket.Error()+": handshake: "+problem, ErrInvalidPacket))
 	}
 	h := Handshake{
 		SID:          j.SID,

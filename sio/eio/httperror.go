@@ -2,9 +2,10 @@ package eio
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/gosio/socketio/sio/internal/jsonx"
 )
 
 // ErrorCode is the code of an HTTP error response of the official Engine.IO
@@ -88,7 +89,7 @@ func ParseHTTPError(status int, body []byte) *HTTPError {
 		Code    *int    `json:"code"`
 		Message *string `json:"message"`
 	}
-	if json.Unmarshal(body, &j) == nil && j.Code != nil {
+	if jsonx.Unmarshal(body, &j) == nil && j.Code != nil {
 		e := &HTTPError{Status: status, Code: ErrorCode(*j.Code)}
 		if j.Message != nil {
 			e.Message = *j.Message

@@ -2,9 +2,10 @@ package parser
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
+
+	"github.com/gosio/socketio/sio/internal/jsonx"
 )
 
 // defaultMaxAttachments is the default of the official parser.
@@ -202,7 +203,7 @@ func validate(p *Packet, n int) error {
 	if p.Type == Disconnect {
 		return decodeErr(ErrInvalidPayload, "unexpected payload in DISCONNECT packet")
 	}
-	if !json.Valid(p.Data) {
+	if !jsonx.Valid(p.Data) {
 		return decodeErr(ErrInvalidPayload, "invalid JSON")
 	}
 	i := skipSpace(p.Data, 0) // valid JSON is not empty

@@ -2,12 +2,12 @@ package parser
 
 import (
 	"bytes"
-	"encoding"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"strconv"
 
+	"github.com/gosio/socketio/sio/internal/errs"
+	"github.com/gosio/socketio/sio/internal/jsonx"
 	"github.com/gosio/socketio/sio/internal/sortx"
 )
 
@@ -43,7 +43,7 @@ func AppendEvent(dst []byte, name string, args []any) (data []byte, attachments 
 	for i, a := range args {
 		e.buf = append(e.buf, ',')
 		if err := e.any(a, 0); err != nil {
-			return dst, nil, fmt.Errorf("socket.io parser: argument %d: %w", i, err)
+			return dst, nil, errs.Wrap("socket.io parser: argument "+strconv.Itoa(i)+": "+err.Error(), err)
 		}
 	}
 	return append(e.buf, ']'), e.atts, nil
@@ -59,7 +59,7 @@ func AppendArgs(dst []byte, args []any) (data []byte, attachments [][]byte, err 
 			e.buf = append(e.buf, ',')
 		}
 		if err := e.any(a, 0); err != nil {
-			return dst, nil, fmt.Errorf("socket.io parser: argument %d: %w", i, err)
+			return dst, nil, errs.Wrap("socket.io parser: argument "+strconv.Itoa(i)+": "+err.Error(), err)
 		}
 	}
 	return append(e.buf, ']'), e.atts, nil
@@ -72,7 +72,7 @@ type encoder struct {
 }
 
 // errRawInvalid reports an argument of raw JSON that is not valid JSON.
-var errRawInvalid = fmt.Errorf("raw JSON argument is not valid JSON: %w", ErrInvalidPayload)
+var errRawInvalid = errs.Wrap("raw JSON argument is not valid JSON: "+ErrInvalidPayload.Error(), ErrInvalidPayload)
 
 // marshal appends x encoded by encoding/json, without HTML escaping.
 //
@@ -130,7 +130,7 @@ func (e *encoder) raw(b []byte) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
-	if !json.Valid(b) {
+	if !jsonx.Valid(b) {
 		return errRawInvalid
 	}
 	e.buf = append(e.buf, b...)
@@ -142,7 +142,7 @@ func (e *encoder) value(v Value) error {
 	if len(v.Attachments) == 0 || !mayHavePlaceholder(v.Raw) {
 		return e.raw(v.Raw)
 	}
-	if !json.Valid(v.Raw) {
+	if !jsonx.Valid(v.Raw) {
 		return errRawInvalid
 	}
 	spans, err := placeholders(v.Raw)
@@ -212,9 +212,42 @@ func (e *encoder) any(x any, depth int) error {
 		}
 		return e.mapAny(x, depth)
 	default:
+		if jsonx.Own {
+			// js/wasm: the own codec of jsonx walks the value, the hook
+			// extracting the binary data, instead of this package's walk
+			// plus encoding/json (whose code is large in WebAssembly).
+			b, err := jsonx.AppendValueHook(e.buf, reflect.ValueOf(x), false, e.hook)
+			e.buf = b
+			return err
+		}
 		return e.reflect(reflect.ValueOf(x), depth)
 	}
 	return nil
+}
+
+// hook is the jsonx.Hook of the js/wasm encoder: it writes raw JSON, Values
+// and binary data as the reflect method does.
+func (e *encoder) hook(dst []byte, v reflect.Value) ([]byte, bool, error) {
+	t := v.Type()
+	e.buf = dst
+	switch {
+	case t == rawMessageType:
+		return e.buf, true, e.raw(v.Bytes())
+	case t == valueType:
+		if !v.CanInterface() {
+			return e.buf, true, &json.UnsupportedTypeError{Type: t}
+		}
+		err := e.value(v.Interface().(Value))
+		return e.buf, true, err
+	case isByteSlice(t) && !isMarshaler(t):
+		if v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+		} else {
+			e.attach(v.Bytes())
+		}
+		return e.buf, true, nil
+	}
+	return dst, false, nil
 }
 
 func errTooDeep(x any) error {
@@ -364,7 +397,7 @@ func (e *encoder) mapValue(v reflect.Value, depth int) error {
 	}
 	entries := make([]entry, 0, v.Len())
 	for it := v.MapRange(); it.Next(); {
-		k, err := mapKey(it.Key())
+		k, err := jsonx.MapKey(it.Key())
 		if err != nil {
 			return err
 		}
@@ -387,33 +420,6 @@ func (e *encoder) mapValue(v reflect.Value, depth int) error {
 	return nil
 }
 
-// mapKey returns the JSON object key of the map key k like encoding/json.
-func mapKey(k reflect.Value) (string, error) {
-	if k.Kind() == reflect.String {
-		return k.String(), nil
-	}
-	if k.Type().Implements(textMarshalerType) {
-		if k.Kind() == reflect.Pointer && k.IsNil() {
-			return "", nil
-		}
-		if !k.CanInterface() {
-			return "", &json.UnsupportedTypeError{Type: k.Type()}
-		}
-		b, err := k.Interface().(encoding.TextMarshaler).MarshalText()
-		if err != nil {
-			return "", &json.MarshalerError{Type: k.Type(), Err: err}
-		}
-		return string(b), nil
-	}
-	switch k.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(k.Int(), 10), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.FormatUint(k.Uint(), 10), nil
-	}
-	return "", &json.UnsupportedTypeError{Type: k.Type()}
-}
-
 // structValue writes the struct v as an object of its fields in order.
 func (e *encoder) structValue(v reflect.Value, depth int) error {
 	e.buf = append(e.buf, '{')
@@ -421,17 +427,17 @@ func (e *encoder) structValue(v reflect.Value, depth int) error {
 	fields := structFields(v.Type())
 	for i := range fields {
 		f := &fields[i]
-		fv, ok := fieldByIndex(v, f.index)
-		if !ok || (f.omitEmpty && isEmpty(fv)) || (f.omitZero && isZero(fv)) {
+		fv, ok := jsonx.FieldByIndex(v, f.Index)
+		if !ok || (f.OmitEmpty && jsonx.IsEmpty(fv)) || (f.OmitZero && jsonx.IsZero(fv)) {
 			continue
 		}
 		if !first {
 			e.buf = append(e.buf, ',')
 		}
 		first = false
-		e.buf = append(e.buf, f.key...)
+		e.buf = append(e.buf, f.Key...)
 		var err error
-		if f.quoted {
+		if f.Quoted {
 			err = e.quoted(fv, depth)
 		} else {
 			err = e.reflect(fv, depth+1)
@@ -461,58 +467,4 @@ func (e *encoder) quoted(v reflect.Value, depth int) error {
 	enc := string(e.buf[mark:])
 	e.buf = appendString(e.buf[:mark], enc)
 	return nil
-}
-
-// fieldByIndex returns the field of struct v at index, following embedded
-// pointers; it reports false when one of them is nil.
-func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
-	for k, i := range index {
-		if k > 0 && v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				return reflect.Value{}, false
-			}
-			v = v.Elem()
-		}
-		v = v.Field(i)
-	}
-	return v, true
-}
-
-// isEmpty reports whether omitempty omits v.
-func isEmpty(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
-		return v.Len() == 0
-	case reflect.Bool:
-		return !v.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int() == 0
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return v.Uint() == 0
-	case reflect.Float32, reflect.Float64:
-		return v.Float() == 0
-	case reflect.Interface, reflect.Pointer:
-		return v.IsNil()
-	}
-	return false
-}
-
-// isZero reports whether omitzero omits v: its IsZero method says so, or it
-// is the zero value.
-func isZero(v reflect.Value) bool {
-	t := v.Type()
-	switch {
-	case (t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface) && v.IsNil():
-		return true
-	case t.Implements(isZeroerType) && v.CanInterface():
-		return v.Interface().(interface{ IsZero() bool }).IsZero()
-	case reflect.PointerTo(t).Implements(isZeroerType) && v.CanInterface():
-		if !v.CanAddr() {
-			c := reflect.New(t).Elem()
-			c.Set(v)
-			v = c
-		}
-		return v.Addr().Interface().(interface{ IsZero() bool }).IsZero()
-	}
-	return v.IsZero()
 }

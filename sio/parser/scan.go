@@ -2,9 +2,10 @@ package parser
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
+
+	"github.com/gosio/socketio/sio/internal/jsonx"
 )
 
 // maxDepth bounds the nesting of the JSON this package walks, like the
@@ -146,7 +147,7 @@ func unquote(b []byte) (string, bool) {
 		return string(b[1 : len(b)-1]), true
 	}
 	var s string
-	if json.Unmarshal(b, &s) != nil {
+	if jsonx.Unmarshal(b, &s) != nil {
 		return "", false
 	}
 	return s, true

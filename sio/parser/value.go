@@ -3,11 +3,13 @@ package parser
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/gosio/socketio/sio/internal/errs"
+	"github.com/gosio/socketio/sio/internal/jsonx"
 )
 
 // Value is one received argument: the raw JSON exactly as received and the
@@ -124,8 +126,8 @@ func (v Value) Decode(dst any) error {
 }
 
 func unmarshal(data []byte, dst any) error {
-	if err := json.Unmarshal(data, dst); err != nil {
-		return fmt.Errorf("socket.io parser: %w", err)
+	if err := jsonx.Unmarshal(data, dst); err != nil {
+		return errs.Wrap("socket.io parser: "+err.Error(), err)
 	}
 	return nil
 }
@@ -228,13 +230,13 @@ func fill(v reflect.Value, node any) {
 		fields := structFields(t)
 		for i := range fields {
 			f := &fields[i]
-			if !fillable(f.typ) {
+			if !fillable(f.Type) {
 				continue
 			}
-			el, ok := m[f.name]
+			el, ok := m[f.Name]
 			if !ok {
 				for k, kv := range m {
-					if strings.EqualFold(k, f.name) {
+					if strings.EqualFold(k, f.Name) {
 						el, ok = kv, true
 						break
 					}
@@ -243,7 +245,7 @@ func fill(v reflect.Value, node any) {
 			if !ok {
 				continue
 			}
-			if fv, ok := fieldByIndex(v, f.index); ok {
+			if fv, ok := jsonx.FieldByIndex(v, f.Index); ok {
 				fill(fv, el)
 			}
 		}

@@ -4,7 +4,6 @@ package wasm
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"syscall/js"
 
@@ -23,7 +22,7 @@ func (t *transport) Do(ctx context.Context, req *client.Request) ([]byte, error)
 			// The abort surfaces as a DOMException; report the reason.
 			err = context.Cause(ctx)
 		}
-		return nil, fmt.Errorf("wasm: %s %s: %w", req.Method, req.URL, err)
+		return nil, wrap("wasm: "+req.Method+" "+req.URL+": "+err.Error(), err)
 	}
 	return body, nil
 }
@@ -64,7 +63,7 @@ func (t *transport) do(ctx context.Context, req *client.Request) ([]byte, error)
 	}
 	buf, err := await(resp.Call("arrayBuffer"))
 	if err != nil {
-		return nil, fmt.Errorf("reading body: %w", err)
+		return nil, wrap("reading body: "+err.Error(), err)
 	}
 	body := bytesFromJS(buf)
 	if status := resp.Get("status").Int(); status != 200 {

@@ -5,7 +5,7 @@ package wasm
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
 	"syscall/js"
 
@@ -28,7 +28,7 @@ var (
 // only the cookies it holds for the target.
 func (t *transport) DialWebSocket(ctx context.Context, url string, _ map[string][]string) (client.WebSocket, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("wasm: websocket %s: %w", url, context.Cause(ctx))
+		return nil, wrap("wasm: websocket "+url+": "+context.Cause(ctx).Error(), context.Cause(ctx))
 	}
 	c := &conn{
 		opened:  make(chan struct{}),
@@ -38,7 +38,7 @@ func (t *transport) DialWebSocket(ctx context.Context, url string, _ map[string]
 	}
 	// The constructor throws a SyntaxError for a malformed URL.
 	if err := catch(func() { c.ws = js.Global().Get("WebSocket").New(url) }); err != nil {
-		return nil, fmt.Errorf("wasm: websocket %s: %w", url, err)
+		return nil, wrap("wasm: websocket "+url+": "+err.Error(), err)
 	}
 	c.ws.Set("binaryType", "arraybuffer")
 	c.listen()
@@ -47,11 +47,11 @@ func (t *transport) DialWebSocket(ctx context.Context, url string, _ map[string]
 	case <-c.opened:
 		return c, nil
 	case <-c.done:
-		return nil, fmt.Errorf("wasm: websocket %s: %w (close code %d)", url, ErrHandshake, c.code)
+		return nil, wrap("wasm: websocket "+url+": "+ErrHandshake.Error()+" (close code "+strconv.Itoa(c.code)+")", ErrHandshake)
 	case <-ctx.Done():
 		// Fails the pending handshake; the close event releases the funcs.
 		c.ws.Call("close")
-		return nil, fmt.Errorf("wasm: websocket %s: %w", url, context.Cause(ctx))
+		return nil, wrap("wasm: websocket "+url+": "+context.Cause(ctx).Error(), context.Cause(ctx))
 	}
 }
 
@@ -132,7 +132,7 @@ func (c *conn) listen() {
 func (c *conn) closedErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return fmt.Errorf("%w (code %d, reason %q)", ErrClosed, c.code, c.reason)
+	return wrap(ErrClosed.Error()+" (code "+strconv.Itoa(c.code)+", reason "+strconv.Quote(c.reason)+")", ErrClosed)
 }
 
 // Read implements client.WebSocket. Messages that arrived before the peer
@@ -165,7 +165,7 @@ func (c *conn) Read(ctx context.Context) (bool, []byte, error) {
 		case <-c.done:
 		case <-c.closing:
 		case <-ctx.Done():
-			return false, nil, fmt.Errorf("wasm: websocket read: %w", context.Cause(ctx))
+			return false, nil, wrap("wasm: websocket read: "+context.Cause(ctx).Error(), context.Cause(ctx))
 		}
 	}
 }
@@ -185,7 +185,7 @@ func isClosed(ch <-chan struct{}) bool {
 // the network.
 func (c *conn) Write(ctx context.Context, binary bool, data []byte) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("wasm: websocket write: %w", context.Cause(ctx))
+		return wrap("wasm: websocket write: "+context.Cause(ctx).Error(), context.Cause(ctx))
 	}
 	if isClosed(c.closing) {
 		return ErrClosed
@@ -202,7 +202,7 @@ func (c *conn) Write(ctx context.Context, binary bool, data []byte) error {
 		payload = bytesToJS(data)
 	}
 	if err := catch(func() { c.ws.Call("send", payload) }); err != nil {
-		return fmt.Errorf("wasm: websocket write: %w", err)
+		return wrap("wasm: websocket write: "+err.Error(), err)
 	}
 	return nil
 }

@@ -10,20 +10,25 @@ const hexDigits = "0123456789abcdef"
 // HTML escaping off (and like JSON.stringify, except that U+2028 and U+2029
 // are escaped, which is still valid JSON): invalid UTF-8 becomes U+FFFD and U+2028/U+2029 are
 // escaped.
-func Append(dst []byte, s string) []byte { return appendString(dst, s, true) }
+func Append(dst []byte, s string) []byte { return appendString(dst, s, true, false) }
+
+// AppendHTML appends s as a JSON string literal exactly like encoding/json
+// with its default HTML escaping: like Append, and <, > and & are escaped
+// too.
+func AppendHTML(dst []byte, s string) []byte { return appendString(dst, s, true, true) }
 
 // AppendJS appends s as a JSON string literal exactly like JavaScript's
 // JSON.stringify: only quote, backslash and control characters are escaped
 // (invalid UTF-8 becomes U+FFFD).
-func AppendJS(dst []byte, s string) []byte { return appendString(dst, s, false) }
+func AppendJS(dst []byte, s string) []byte { return appendString(dst, s, false, false) }
 
-func appendString(dst []byte, s string, escapeLineSeparators bool) []byte {
+func appendString(dst []byte, s string, escapeLineSeparators, html bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!html || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}

@@ -41,21 +41,6 @@ func forEachServer(t *testing.T, fn func(t *testing.T, kind string)) {
 	}
 }
 
-// knownBug skips the test against the server kinds listed, with the bug's
-// description; SIO_RUN_KNOWN_BUGS=1 runs it all the same (to check a fix).
-func knownBug(t *testing.T, kind string, on []string, bug string) {
-	t.Helper()
-	if os.Getenv("SIO_RUN_KNOWN_BUGS") == "1" {
-		t.Logf("known bug, run anyway: %s", bug)
-		return
-	}
-	for _, k := range on {
-		if k == kind {
-			t.Skip("known bug: " + bug)
-		}
-	}
-}
-
 // testServer is a running test app of either kind; it is stopped at the end
 // of the test.
 type testServer struct {

@@ -391,28 +391,18 @@ func (e *encoder) mapValue(v reflect.Value, depth int) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
-	type entry struct {
-		key string
-		val reflect.Value
+	entries, err := jsonx.SortedMap(v)
+	if err != nil {
+		return err
 	}
-	entries := make([]entry, 0, v.Len())
-	for it := v.MapRange(); it.Next(); {
-		k, err := jsonx.MapKey(it.Key())
-		if err != nil {
-			return err
-		}
-		entries = append(entries, entry{k, it.Value()})
-	}
-	sortx.Func(len(entries), func(i, j int) bool { return entries[i].key < entries[j].key },
-		func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
 	e.buf = append(e.buf, '{')
 	for i, en := range entries {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, en.key)
+		e.buf = appendString(e.buf, en.Key)
 		e.buf = append(e.buf, ':')
-		if err := e.reflect(en.val, depth+1); err != nil {
+		if err := e.reflect(en.Val, depth+1); err != nil {
 			return err
 		}
 	}

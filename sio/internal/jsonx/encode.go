@@ -285,28 +285,18 @@ func (e *encoder) mapValue(v reflect.Value, depth int) error {
 		e.null()
 		return nil
 	}
-	type entry struct {
-		key string
-		val reflect.Value
+	entries, err := SortedMap(v)
+	if err != nil {
+		return err
 	}
-	entries := make([]entry, 0, v.Len())
-	for it := v.MapRange(); it.Next(); {
-		k, err := MapKey(it.Key())
-		if err != nil {
-			return err
-		}
-		entries = append(entries, entry{k, it.Value()})
-	}
-	sortx.Func(len(entries), func(i, j int) bool { return entries[i].key < entries[j].key },
-		func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
 	e.buf = append(e.buf, '{')
 	for i, en := range entries {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.str(en.key)
+		e.str(en.Key)
 		e.buf = append(e.buf, ':')
-		if err := e.value(en.val, depth+1); err != nil {
+		if err := e.value(en.Val, depth+1); err != nil {
 			return err
 		}
 	}
@@ -417,4 +407,27 @@ func AppendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// MapEntry is one entry of a map being encoded: its key as a JSON object
+// key, and its value.
+type MapEntry struct {
+	Key string
+	Val reflect.Value
+}
+
+// SortedMap returns the entries of the map v sorted by key, the order in
+// which encoding/json writes them.
+func SortedMap(v reflect.Value) ([]MapEntry, error) {
+	entries := make([]MapEntry, 0, v.Len())
+	for it := v.MapRange(); it.Next(); {
+		k, err := MapKey(it.Key())
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, MapEntry{k, it.Value()})
+	}
+	sortx.Func(len(entries), func(i, j int) bool { return entries[i].Key < entries[j].Key },
+		func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
+	return entries, nil
 }

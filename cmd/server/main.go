@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -33,7 +34,20 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
 	webDir := flag.String("web", "", "folder of the demo's web app (default: web/ of this module)")
 	verbose := flag.Bool("v", false, "debug logs")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	level := slog.LevelInfo
 	if *verbose {

@@ -40,19 +40,24 @@ type Server struct {
 	// ctx ends when the server closes; every session context derives from it.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// corkBufs holds the buffers WebSocket writers gather a batch in.
+	corkBufs sync.Pool
 }
 
 // NewServer returns a server configured by opts (nil means all defaults).
 func NewServer(opts *Options) *Server {
 	o := opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		opts:     o,
 		log:      o.Logger,
 		sessions: make(map[string]*Socket),
 		ctx:      ctx,
 		cancel:   cancel,
 	}
+	s.corkBufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	return s
 }
 
 // OnConnection sets the function called for every new session, before any

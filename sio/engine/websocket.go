@@ -18,7 +18,8 @@ import (
 
 // wsConn is the session's WebSocket.
 type wsConn struct {
-	c *websocket.Conn
+	c  *websocket.Conn
+	cc *corkConn // under c
 	// v3 is set for a protocol 3 client, b64 when it also asked for binary
 	// as base64 text frames.
 	v3, b64 bool
@@ -79,12 +80,13 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 b
 		opts.CompressionMode = websocket.CompressionNoContextTakeover
 		opts.CompressionThreshold = s.opts.PerMessageDeflateThreshold
 	}
-	c, err := websocket.Accept(w, r, opts)
+	cw := &corkWriter{ResponseWriter: w, pool: &s.corkBufs}
+	c, err := websocket.Accept(cw, r, opts)
 	if err != nil {
 		return nil, err
 	}
 	c.SetReadLimit(s.opts.MaxHTTPBufferSize)
-	return &wsConn{c: c, v3: v3, b64: v3 && r.URL.Query().Has("b64")}, nil
+	return &wsConn{c: c, cc: cw.conn, v3: v3, b64: v3 && r.URL.Query().Has("b64")}, nil
 }
 
 // handshakeWebSocket opens a session directly over WebSocket.
@@ -281,16 +283,25 @@ func (s *Socket) writeLoop() {
 			return
 		}
 		s.mu.Unlock()
+		// The batch goes out in one write (see corkConn).
+		ws.cc.cork()
+		var err error
 		for _, f := range frames {
 			// No cancellable context: closing the connection unblocks a
 			// write, and a cancellable one costs allocations per write.
-			if err := ws.write(context.Background(), f); err != nil {
-				s.mu.Lock()
-				s.writing = false
-				s.mu.Unlock()
-				s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
-				return
+			if err = ws.write(context.Background(), f); err != nil {
+				break
 			}
+		}
+		if uerr := ws.cc.uncork(); err == nil {
+			err = uerr
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
+			return
 		}
 		clear(frames)
 		spare = nil

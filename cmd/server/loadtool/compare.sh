@@ -19,6 +19,8 @@
 #              smallest CPU time of CPUs 0 and 1 spent outside the server
 #              and the load tool), so that a shared machine gives stable
 #              figures
+#   KINDS      servers to run (default "go node"; "go" alone gives Go figures
+#              only, with empty Node columns)
 #   OUT        folder for the JSON lines and server logs (default a temp dir)
 # Needs node, taskset and jq. Every run is bounded by `timeout`.
 set -euo pipefail
@@ -27,6 +29,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 cd "$root"
 DURATION=${DURATION:-10s}
 REPEAT=${REPEAT:-1}
+KINDS=${KINDS:-"go node"}
 SCENARIOS=${SCENARIOS:-"echo100 echo1k bcast1k bcast10k rate1k rate10k connect10k"}
 OUT=${OUT:-$(mktemp -d /tmp/sio-compare.XXXXXX)}
 mkdir -p "$OUT"
@@ -112,7 +115,7 @@ scenario_args() {
 for i in $(seq "$REPEAT"); do
 	for s in $SCENARIOS; do
 		args=$(scenario_args "$s")
-		for kind in go node; do
+		for kind in $KINDS; do
 			# shellcheck disable=SC2086
 			run_one "$s" "$kind" "$i" $args
 		done
@@ -129,7 +132,7 @@ interference() {
 
 # Keep the least disturbed run of each scenario and server as NAME.KIND.json.
 for s in $SCENARIOS; do
-	for kind in go node; do
+	for kind in $KINDS; do
 		best="" bestv=""
 		for f in "$OUT/$s.$kind".[0-9]*.json; do
 			v=$(interference "$f")
@@ -147,7 +150,7 @@ row() {
 	local label=$1 s=$2 expr=$3 better=$4 g n
 	[ -f "$OUT/$s.go.json" ] || return 0
 	g=$(jq -r "try ($expr) // empty" "$OUT/$s.go.json")
-	n=$(jq -r "try ($expr) // empty" "$OUT/$s.node.json")
+	n=$(jq -r "try ($expr) // empty" "$OUT/$s.node.json" 2>/dev/null || true)
 	awk -v l="$label" -v g="$g" -v n="$n" -v b="$better" 'BEGIN {
 		fmt = (g + 0 >= 100 || n + 0 >= 100) ? "%.0f" : "%.2f"
 		gs = g == "" ? "n/a" : sprintf(fmt, g)
@@ -199,7 +202,7 @@ echo
 echo "| run | server | server CPU | CPU 0 busy | load tool CPU | CPU 1 busy |"
 echo "|---|---|---|---|---|---|"
 for s in $SCENARIOS; do
-	for kind in go node; do
+	for kind in $KINDS; do
 		jq -r --arg s "$s" --arg k "$kind" 'select(.scenario != null) |
 			(if .scenario == "connect" then .connect_s else .seconds end) as $t |
 			"| \($s) | \($k) | \(.server_cpu_s / $t * 100 | floor)% | \((.cpu_busy_pct // [0])[0] | floor)% | \(.client_cpu_s / $t * 100 | floor)% | \((.cpu_busy_pct // [0,0])[1] | floor)% |"' \

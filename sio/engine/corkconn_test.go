@@ -1,0 +1,78 @@
+//go:build !js
+
+package engine
+
+import (
+	"bytes"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// countConn records each Write.
+type countConn struct {
+	net.Conn
+	writes [][]byte
+}
+
+func (c *countConn) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, bytes.Clone(p))
+	return len(p), nil
+}
+
+func newTestCorkConn() (*corkConn, *countConn) {
+	under := &countConn{}
+	pool := &sync.Pool{New: func() any { b := make([]byte, 0, 16); return &b }}
+	return &corkConn{Conn: under, pool: pool}, under
+}
+
+func TestCorkConnGathersWrites(t *testing.T) {
+	c, under := newTestCorkConn()
+	_, err := c.Write([]byte("a"))
+	require.NoError(t, err)
+	assert.Equal(t, [][]byte{[]byte("a")}, under.writes, "not corked: straight through")
+
+	c.cork()
+	for _, s := range []string{"b", "cd", "e"} {
+		n, err := c.Write([]byte(s))
+		require.NoError(t, err)
+		assert.Equal(t, len(s), n)
+	}
+	assert.Len(t, under.writes, 1, "nothing written while corked")
+	require.NoError(t, c.uncork())
+	assert.Equal(t, [][]byte{[]byte("a"), []byte("bcde")}, under.writes, "one write for the batch")
+	assert.Nil(t, c.buf, "buffer released")
+
+	require.NoError(t, c.uncork(), "uncorking with nothing gathered writes nothing")
+	assert.Len(t, under.writes, 2)
+}
+
+func TestCorkConnWritesPastTheLimit(t *testing.T) {
+	c, under := newTestCorkConn()
+	c.cork()
+	big := bytes.Repeat([]byte("x"), corkLimit)
+	_, err := c.Write([]byte("head"))
+	require.NoError(t, err)
+	_, err = c.Write(big)
+	require.NoError(t, err)
+	require.Len(t, under.writes, 1, "the limit forces a write")
+	_, err = c.Write([]byte("tail"))
+	require.NoError(t, err)
+	require.NoError(t, c.uncork())
+	require.Len(t, under.writes, 2)
+	assert.Equal(t, append([]byte("head"), big...), under.writes[0])
+	assert.Equal(t, []byte("tail"), under.writes[1])
+}
+
+func TestCorkConnKeepsOrderAcrossDirectWrites(t *testing.T) {
+	c, under := newTestCorkConn()
+	c.cork()
+	_, _ = c.Write([]byte("1"))
+	_, _ = c.Write([]byte("2")) // e.g. a pong written by the reader meanwhile
+	require.NoError(t, c.uncork())
+	_, _ = c.Write([]byte("3"))
+	assert.Equal(t, [][]byte{[]byte("12"), []byte("3")}, under.writes)
+}

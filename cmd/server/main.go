@@ -13,9 +13,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
-	"runtime/pprof"
+	rpprof "runtime/pprof"
 	"syscall"
 	"time"
 
@@ -35,7 +36,23 @@ func run() error {
 	webDir := flag.String("web", "", "folder of the demo's web app (default: web/ of this module)")
 	verbose := flag.Bool("v", false, "debug logs")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
 	flag.Parse()
+
+	if *pprofAddr != "" {
+		pln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return err
+		}
+		pmux := http.NewServeMux()
+		pmux.HandleFunc("/debug/pprof/", pprof.Index)
+		pmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		pmux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		pmux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		ps := &http.Server{Handler: pmux, ReadHeaderTimeout: 10 * time.Second}
+		go ps.Serve(pln) //nolint:errcheck // ends with the process
+		defer ps.Close()
+	}
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -43,10 +60,10 @@ func run() error {
 			return err
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+		if err := rpprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
+		defer rpprof.StopCPUProfile()
 	}
 
 	level := slog.LevelInfo

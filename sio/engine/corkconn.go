@@ -4,6 +4,7 @@ package engine
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -19,6 +20,9 @@ const (
 	// so it need not be large: a small one saves 3.5 KiB per connection
 	// over the 4 KiB net/http gives a hijacked connection.
 	wsWriteBuffer = 512
+	// wsReadChunk is the size of the buffers a connection reads into; it
+	// holds one only while read data waits to be consumed.
+	wsReadChunk = 4096
 )
 
 // corkConn is the connection under a WebSocket. coder/websocket flushes
@@ -27,6 +31,8 @@ const (
 // sends a whole batch of messages with one system call instead of one each.
 // Writes made while not corked (a probe answer, a pong, a close frame) go
 // straight out. The mutex keeps the order: no write passes a gathered one.
+//
+// It also reads without holding a buffer while idle (see Read).
 type corkConn struct {
 	net.Conn
 	pool *sync.Pool
@@ -34,6 +40,50 @@ type corkConn struct {
 	mu     sync.Mutex
 	corked bool
 	buf    *[]byte // from pool while corked
+
+	// The read side, used by one reader at a time.
+	raw      rawReader  // nil: plain reads
+	rpool    *sync.Pool // of *[wsReadChunk]byte
+	rbuf     *[wsReadChunk]byte
+	roff, rn int // rbuf[roff:rn] is read and not yet consumed
+}
+
+// Read reads into a pooled buffer that the connection keeps only while
+// what it holds is not all consumed: an idle connection waits for data
+// holding no buffer, where a bufio.Reader would hold its 4 KiB forever.
+// The reader above it (coder/websocket's) gets a tiny bufio.Reader. The
+// system calls are those of a plain read: one read, and when it would
+// block, a wait in the poller and another read.
+func (c *corkConn) Read(p []byte) (int, error) {
+	if c.rbuf == nil {
+		if c.raw == nil || len(p) >= wsReadChunk {
+			return c.Conn.Read(p)
+		}
+		n, err := c.raw.readPooled(c.rpool)
+		if err != nil {
+			return 0, err
+		}
+		c.rbuf, c.roff, c.rn = n.buf, 0, n.n
+	}
+	n := copy(p, c.rbuf[c.roff:c.rn])
+	c.roff += n
+	if c.roff == c.rn {
+		c.rpool.Put(c.rbuf)
+		c.rbuf = nil
+	}
+	return n, nil
+}
+
+// pooledRead is a read into a buffer from a pool.
+type pooledRead struct {
+	buf *[wsReadChunk]byte
+	n   int // > 0
+}
+
+// rawReader reads a connection's descriptor into a pooled buffer taken
+// only once data is there (see rawread_unix.go).
+type rawReader interface {
+	readPooled(pool *sync.Pool) (pooledRead, error)
 }
 
 func (c *corkConn) Write(p []byte) (int, error) {
@@ -91,8 +141,8 @@ func (c *corkConn) flushLocked() error {
 // puts a corkConn, with a small buffered writer, under the WebSocket.
 type corkWriter struct {
 	http.ResponseWriter
-	pool *sync.Pool
-	conn *corkConn // set by Hijack
+	pool, rpool *sync.Pool
+	conn        *corkConn // set by Hijack
 }
 
 func (w *corkWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -102,6 +152,20 @@ func (w *corkWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w.conn = &corkConn{Conn: nc, pool: w.pool}
-	return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, wsWriteBuffer)), nil
+	c := &corkConn{Conn: nc, pool: w.pool, rpool: w.rpool, raw: newRawReader(nc)}
+	w.conn = c
+	r := brw.Reader // net/http's, 4 KiB
+	if c.raw != nil {
+		// What the client sent after the handshake is read first.
+		if n := r.Buffered(); n > 0 {
+			b, _ := r.Peek(n)
+			buf := w.rpool.Get().(*[wsReadChunk]byte)
+			if n > wsReadChunk { // cannot happen: net/http's buffer is 4 KiB
+				return nil, nil, errors.New("engine: hijacked buffer too large")
+			}
+			c.rbuf, c.roff, c.rn = buf, 0, copy(buf[:], b)
+		}
+		r = bufio.NewReaderSize(c, 16)
+	}
+	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(c, wsWriteBuffer)), nil
 }

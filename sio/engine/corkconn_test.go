@@ -4,6 +4,7 @@ package engine
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -75,4 +76,53 @@ func TestCorkConnKeepsOrderAcrossDirectWrites(t *testing.T) {
 	require.NoError(t, c.uncork())
 	_, _ = c.Write([]byte("3"))
 	assert.Equal(t, [][]byte{[]byte("12"), []byte("3")}, under.writes)
+}
+
+func TestCorkConnReadsWithoutIdleBuffer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer client.Close()
+	nc, err := ln.Accept()
+	require.NoError(t, err)
+	rpool := &sync.Pool{New: func() any { return new([wsReadChunk]byte) }}
+	c := &corkConn{Conn: nc, rpool: rpool, raw: newRawReader(nc)}
+	defer c.Close()
+	if c.raw == nil {
+		t.Skip("no descriptor reads on this platform")
+	}
+
+	_, err = client.Write([]byte("hello, world"))
+	require.NoError(t, err)
+	p := make([]byte, 5)
+	var got []byte
+	for len(got) < len("hello, world") {
+		n, err := c.Read(p)
+		require.NoError(t, err)
+		got = append(got, p[:n]...)
+	}
+	assert.Equal(t, "hello, world", string(got))
+	assert.Nil(t, c.rbuf, "the buffer goes back once consumed")
+
+	// A read larger than a chunk goes straight to the connection.
+	big := bytes.Repeat([]byte("y"), wsReadChunk+10)
+	go func() { _, _ = client.Write(big) }()
+	got = got[:0]
+	for len(got) < len(big) {
+		q := make([]byte, wsReadChunk)
+		n, err := c.Read(q)
+		require.NoError(t, err)
+		got = append(got, q[:n]...)
+	}
+	assert.Equal(t, big, got)
+
+	require.NoError(t, client.Close())
+	_, err = c.Read(p)
+	assert.ErrorIs(t, err, io.EOF)
+
+	c.Close()
+	_, err = c.Read(p)
+	assert.ErrorIs(t, err, net.ErrClosed)
 }

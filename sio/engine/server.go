@@ -41,8 +41,9 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// corkBufs holds the buffers WebSocket writers gather a batch in.
-	corkBufs sync.Pool
+	// The buffers WebSocket writers gather a batch in, and readers read
+	// into (see corkConn).
+	corkBufs, readBufs sync.Pool
 }
 
 // NewServer returns a server configured by opts (nil means all defaults).
@@ -56,7 +57,7 @@ func NewServer(opts *Options) *Server {
 		ctx:      ctx,
 		cancel:   cancel,
 	}
-	s.corkBufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	s.initWebSocket()
 	return s
 }
 

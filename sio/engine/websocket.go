@@ -16,6 +16,11 @@ import (
 	"github.com/gosio/socketio/sio/eio"
 )
 
+func (s *Server) initWebSocket() {
+	s.corkBufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	s.readBufs.New = func() any { return new([wsReadChunk]byte) }
+}
+
 // wsConn is the session's WebSocket.
 type wsConn struct {
 	c  *websocket.Conn
@@ -80,7 +85,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 b
 		opts.CompressionMode = websocket.CompressionNoContextTakeover
 		opts.CompressionThreshold = s.opts.PerMessageDeflateThreshold
 	}
-	cw := &corkWriter{ResponseWriter: w, pool: &s.corkBufs}
+	cw := &corkWriter{ResponseWriter: w, pool: &s.corkBufs, rpool: &s.readBufs}
 	c, err := websocket.Accept(cw, r, opts)
 	if err != nil {
 		return nil, err

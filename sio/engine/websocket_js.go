@@ -30,3 +30,5 @@ func (s *Socket) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Socket) writeLoop() { s.srv.wg.Done() }
+
+func (s *Server) initWebSocket() {}

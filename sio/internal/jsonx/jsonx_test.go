@@ -124,6 +124,9 @@ func TestUnmarshalLikeEncodingJSON(t *testing.T) {
 		if json.Valid([]byte(in)) != (checkValid([]byte(in)) == nil) {
 			t.Errorf("Valid(%s) differs", in)
 		}
+		if json.Valid([]byte(in)) != valid([]byte(in)) {
+			t.Errorf("valid(%s) differs", in)
+		}
 	}
 }
 
@@ -245,8 +248,45 @@ func FuzzUnmarshal(f *testing.F) {
 				t.Fatalf("marshal %#v:\n got %s, %v\nwant %s, %v", want, gb, gerr, wb, werr)
 			}
 		}
+		if json.Valid(data) != valid(data) {
+			t.Fatalf("valid(%q) differs", data)
+		}
 		if json.Valid(data) != (checkValid(data) == nil) {
 			t.Fatalf("Valid(%q) differs", data)
+		}
+	})
+}
+
+func TestValidMatchesEncodingJSON(t *testing.T) {
+	deep := func(n int, open, close string) []byte {
+		return []byte(strings.Repeat(open, n) + strings.Repeat(close, n))
+	}
+	cases := [][]byte{
+		deep(maxDepth, "[", "]"), deep(maxDepth+1, "[", "]"),
+		[]byte(strings.Repeat(`{"a":`, maxDepth) + "1" + strings.Repeat("}", maxDepth)),
+		[]byte(strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1)),
+		[]byte(" [ ] "), []byte("[1,]"), []byte(`{"a" : [ 1 , {"b":"\u00e9\n"} ] }`), []byte(`{"a":1,}`),
+		[]byte(`["\u12"]`), []byte(`"\u1234"`), []byte(`"\u123"`), []byte("[}"), []byte("{]"), []byte(`{"a"}`),
+		[]byte("-0.5e+3"), []byte("01"), []byte("1."), []byte("tru"), []byte("nulll"), []byte(""), []byte("  "),
+		[]byte("\"\x01\""), []byte("\"\xff\""), []byte(`[1 2]`), []byte(`{"a":1 "b":2}`), []byte(`{1:2}`),
+	}
+	for _, c := range cases {
+		if json.Valid(c) != valid(c) {
+			t.Errorf("valid(%.60s) = %v, json.Valid says %v", c, valid(c), json.Valid(c))
+		}
+	}
+}
+
+func BenchmarkValid(b *testing.B) {
+	doc := []byte(`["echo","` + strings.Repeat("x", 100) + `",{"a":1,"b":[true,null,2.5e3],"c":"d\u00e9"}]`)
+	b.Run("encoding/json", func(b *testing.B) {
+		for b.Loop() {
+			json.Valid(doc)
+		}
+	})
+	b.Run("jsonx", func(b *testing.B) {
+		for b.Loop() {
+			valid(doc)
 		}
 	})
 }

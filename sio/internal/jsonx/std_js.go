@@ -14,4 +14,4 @@ func Marshal(v any) ([]byte, error) { return marshal(v) }
 func Unmarshal(data []byte, v any) error { return unmarshal(data, v) }
 
 // Valid is json.Valid, by the own codec.
-func Valid(data []byte) bool { return checkValid(data) == nil }
+func Valid(data []byte) bool { return valid(data) }

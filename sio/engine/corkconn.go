@@ -39,10 +39,11 @@ type corkConn struct {
 
 	mu     sync.Mutex
 	corked bool
+	gather bool    // corked by corkAll: no write before tryUncork
 	buf    *[]byte // from pool while corked
 
 	// The read side, used by one reader at a time.
-	raw      rawReader  // nil: plain reads
+	raw      rawConn    // nil: plain reads, and no tryUncork
 	rpool    *sync.Pool // of *[wsReadChunk]byte
 	rbuf     *[wsReadChunk]byte
 	roff, rn int // rbuf[roff:rn] is read and not yet consumed
@@ -80,23 +81,32 @@ type pooledRead struct {
 	n   int // > 0
 }
 
-// rawReader reads a connection's descriptor into a pooled buffer taken
-// only once data is there (see rawread_unix.go).
-type rawReader interface {
+// rawConn reads and writes a connection's descriptor (see
+// rawconn_unix.go).
+type rawConn interface {
+	// readPooled reads into a pooled buffer taken only once data is there.
 	readPooled(pool *sync.Pool) (pooledRead, error)
+	// tryWrite writes what the socket takes without waiting, and says how
+	// much that was.
+	tryWrite(b []byte) (int, error)
 }
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.corked {
+		// What tryUncork left goes first.
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+		c.releaseLocked()
 		return c.Conn.Write(p)
 	}
 	if c.buf == nil {
 		c.buf = c.pool.Get().(*[]byte)
 	}
 	*c.buf = append(*c.buf, p...)
-	if len(*c.buf) >= corkLimit {
+	if len(*c.buf) >= corkLimit && !c.gather {
 		if err := c.flushLocked(); err != nil {
 			return 0, err
 		}
@@ -111,13 +121,51 @@ func (c *corkConn) cork() {
 	c.mu.Unlock()
 }
 
+// corkAll starts gathering writes, all of them whatever their size, for
+// tryUncork: a goroutine that must not block writes nothing before that.
+func (c *corkConn) corkAll() {
+	c.mu.Lock()
+	c.corked, c.gather = true, true
+	c.mu.Unlock()
+}
+
 // uncork writes what was gathered, in one write, and stops gathering. An
 // error is the connection's: what was gathered is lost with it.
 func (c *corkConn) uncork() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.corked = false
+	c.corked, c.gather = false, false
 	err := c.flushLocked()
+	c.releaseLocked()
+	return err
+}
+
+// canTryUncork reports whether tryUncork can write without waiting.
+func (c *corkConn) canTryUncork() bool { return c.raw != nil }
+
+// tryUncork stops gathering and writes what was gathered as far as the
+// socket takes it without waiting. What is left (pending) is written
+// before anything else, by the next write or uncork, which the caller must
+// see to. Only when canTryUncork.
+func (c *corkConn) tryUncork() (pending bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.corked, c.gather = false, false
+	if c.buf == nil || len(*c.buf) == 0 {
+		c.releaseLocked()
+		return false, nil
+	}
+	n, err := c.raw.tryWrite(*c.buf)
+	if err != nil || n == len(*c.buf) {
+		c.releaseLocked()
+		return false, err
+	}
+	*c.buf = (*c.buf)[:copy(*c.buf, (*c.buf)[n:])]
+	return true, nil
+}
+
+// releaseLocked gives the gathering buffer back.
+func (c *corkConn) releaseLocked() {
 	if c.buf != nil {
 		if cap(*c.buf) <= corkKeep {
 			*c.buf = (*c.buf)[:0]
@@ -125,7 +173,6 @@ func (c *corkConn) uncork() error {
 		}
 		c.buf = nil
 	}
-	return err
 }
 
 func (c *corkConn) flushLocked() error {
@@ -152,7 +199,7 @@ func (w *corkWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &corkConn{Conn: nc, pool: w.pool, rpool: w.rpool, raw: newRawReader(nc)}
+	c := &corkConn{Conn: nc, pool: w.pool, rpool: w.rpool, raw: newRawConn(nc)}
 	w.conn = c
 	r := brw.Reader // net/http's, 4 KiB
 	if c.raw != nil {

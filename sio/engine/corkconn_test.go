@@ -88,7 +88,7 @@ func TestCorkConnReadsWithoutIdleBuffer(t *testing.T) {
 	nc, err := ln.Accept()
 	require.NoError(t, err)
 	rpool := &sync.Pool{New: func() any { return new([wsReadChunk]byte) }}
-	c := &corkConn{Conn: nc, rpool: rpool, raw: newRawReader(nc)}
+	c := &corkConn{Conn: nc, rpool: rpool, raw: newRawConn(nc)}
 	defer c.Close()
 	if c.raw == nil {
 		t.Skip("no descriptor reads on this platform")

@@ -266,11 +266,70 @@ func readErrorReason(err error) string {
 	}
 }
 
+// SendNow is Send for a packet meant for this session alone (an emit to
+// one socket, an acknowledgement). When the session is on WebSocket and its
+// writer is idle, the calling goroutine writes the frames itself, as far as
+// the connection takes them without waiting, which saves handing them to a
+// writer goroutine; what is left goes to the writer. It never blocks on
+// the network. Otherwise it is Send: a fan-out to many sessions should use
+// Send, so that their writes spread over the writer goroutines.
+func (s *Socket) SendNow(frames ...Frame) error {
+	s.mu.Lock()
+	ws := s.ws
+	if s.state != stateOpen || s.transport != "websocket" || ws == nil || s.writing || len(s.queue) > 0 || !ws.cc.canTryUncork() {
+		s.mu.Unlock()
+		return s.Send(frames...)
+	}
+	s.writing = true // this goroutine is the writer for now
+	s.mu.Unlock()
+
+	ws.cc.corkAll()
+	var err error
+	for _, f := range frames {
+		if err = ws.write(context.Background(), f); err != nil {
+			break
+		}
+	}
+	pending, uerr := ws.cc.tryUncork()
+	if err == nil {
+		err = uerr
+	}
+	s.mu.Lock()
+	if err != nil {
+		s.writing = false
+		s.mu.Unlock()
+		s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
+		return nil // like Send: the frames were taken, the session failed
+	}
+	if pending || len(s.queue) > 0 || s.state == stateClosing {
+		// The writer writes what is left, then what was queued meanwhile,
+		// and completes a graceful close.
+		s.startWriterLocked()
+	} else {
+		s.writing = false
+	}
+	s.mu.Unlock()
+	return nil
+}
+
 // writeLoop writes what is queued on the WebSocket and exits when the
 // queue is empty: an idle session has no writer goroutine. When the session
 // is closing gracefully, it closes the connection once all is written.
 func (s *Socket) writeLoop() {
 	defer s.srv.wg.Done()
+	s.mu.Lock()
+	ws := s.ws
+	s.mu.Unlock()
+	if ws != nil {
+		// What SendNow could not write goes first.
+		if err := ws.cc.uncork(); err != nil {
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
+			return
+		}
+	}
 	var spare []Frame // the backing array of the batch written last, reused for the queue
 	for {
 		s.mu.Lock()

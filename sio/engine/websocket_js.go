@@ -32,3 +32,6 @@ func (s *Socket) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 func (s *Socket) writeLoop() { s.srv.wg.Done() }
 
 func (s *Server) initWebSocket() {}
+
+// SendNow is Send: there is no WebSocket server in js/wasm.
+func (s *Socket) SendNow(frames ...Frame) error { return s.Send(frames...) }

@@ -357,3 +357,38 @@ func assertBody(t *testing.T, res *http.Response, want string) {
 	require.NoError(t, err)
 	assert.Equal(t, want, string(b))
 }
+
+// TestWebSocketSendNowNeverBlocks fills the connection of a client that
+// does not read: SendNow returns every time (what the socket does not take
+// goes to the writer goroutine), and once the client reads, every message
+// arrives, in order.
+func TestWebSocketSendNowNeverBlocks(t *testing.T) {
+	h := newHarness(t, &Options{MaxQueuedBytes: 64 << 20})
+	c, _ := h.wsHandshake()
+	c.SetReadLimit(1 << 20)
+	sess := h.nextConn()
+
+	const n = 200
+	payload := strings.Repeat("x", 64<<10) // 200 × 64 KiB: more than socket buffers hold
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			if err := sess.SendNow(Frame{Data: []byte("4" + strconv.Itoa(i) + payload)}); err != nil {
+				t.Errorf("SendNow %d: %v", i, err)
+				return
+			}
+		}
+	}()
+	recv(t, done) // fails after waitTimeout if a SendNow blocked
+
+	for i := range n {
+		got := readWSText(t, c)
+		require.Equal(t, "4"+strconv.Itoa(i)+payload, got, "message %d", i)
+	}
+	eventually(t, "writer idle", func() bool {
+		sess.mu.Lock()
+		defer sess.mu.Unlock()
+		return !sess.writing && len(sess.queue) == 0
+	})
+}

@@ -30,7 +30,8 @@ type conn struct {
 	// handler queue (see the package doc): tasks run in order on a
 	// goroutine that exists only while there are tasks.
 	qmu     sync.Mutex
-	queue   []func() // tasks; queue[head:] are waiting
+	queue   []task // queue[head:] are waiting
+	run     func() // runQueue, made once
 	head    int
 	running bool
 }
@@ -43,6 +44,7 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 		sockets: make(map[string]*Socket),
 		pending: make(map[string]bool),
 	}
+	c.run = c.runQueue
 	es.OnMessage(c.onMessage)
 	es.OnClose(c.onClose)
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
@@ -203,16 +205,22 @@ func connectErrorPayload(err error) []byte {
 }
 
 // write queues the frames of one packet; it reports whether they were
-// queued (false when closed, or volatile and the transport is busy).
-func (c *conn) write(frames []engine.Frame, volatile bool) bool {
+// queued (false when closed, or volatile and the transport is busy). A
+// direct packet (for this connection alone) may be written by the calling
+// goroutine (engine.Socket.SendNow); a broadcast's are handed to the
+// connections' writers.
+func (c *conn) write(frames []engine.Frame, volatile, direct bool) bool {
 	if volatile && !c.eng.Writable() {
 		return false
+	}
+	if direct {
+		return c.eng.SendNow(frames...) == nil
 	}
 	return c.eng.Send(frames...) == nil
 }
 
 func (c *conn) writePacket(p *parser.Packet) bool {
-	return c.write(encodeFrames(p), false)
+	return c.write(encodeFrames(p), false, true)
 }
 
 // encodeFrames returns the Engine.IO frames of a packet: the text frame
@@ -281,17 +289,28 @@ func (c *conn) disconnectAll() {
 	c.eng.Close()
 }
 
-// schedule appends a task to the connection's handler queue.
-func (c *conn) schedule(task func()) {
+// task is an entry of the handler queue: fn, or else the dispatch of
+// event e to socket s (which saves a closure per event).
+type task struct {
+	fn func()
+	s  *Socket
+	e  *sio.Event
+}
+
+// schedule appends fn to the connection's handler queue.
+func (c *conn) schedule(fn func()) { c.enqueue(task{fn: fn}) }
+
+// enqueue appends t to the connection's handler queue.
+func (c *conn) enqueue(t task) {
 	c.qmu.Lock()
-	c.queue = append(c.queue, task)
+	c.queue = append(c.queue, t)
 	if c.running {
 		c.qmu.Unlock()
 		return
 	}
 	c.running = true
 	c.qmu.Unlock()
-	if !c.srv.spawn(c.runQueue) {
+	if !c.srv.spawn(c.run) {
 		// The server is stopped: nothing runs any more.
 		c.qmu.Lock()
 		c.queue, c.head = nil, 0
@@ -314,10 +333,14 @@ func (c *conn) runQueue() {
 			c.qmu.Unlock()
 			return
 		}
-		task := c.queue[c.head]
-		c.queue[c.head] = nil
+		t := c.queue[c.head]
+		c.queue[c.head] = task{}
 		c.head++
 		c.qmu.Unlock()
-		task()
+		if t.fn != nil {
+			t.fn()
+		} else {
+			t.s.dispatch(t.e)
+		}
 	}
 }

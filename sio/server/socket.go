@@ -332,7 +332,7 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 		return s.nsp.adapter.Broadcast(p, &BroadcastOptions{Rooms: []Room{s.id}, Volatile: volatile})
 	}
 	s.notifyOutgoing(p)
-	if !s.deliver(encodeFrames(p), volatile) && !volatile {
+	if !s.deliverDirect(encodeFrames(p), volatile) && !volatile {
 		return sio.ErrDisconnected
 	}
 	return nil
@@ -341,12 +341,21 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 // deliver queues the frames of a packet for the socket unless it is
 // disconnected; it reports whether they were queued.
 func (s *Socket) deliver(frames []engine.Frame, volatile bool) bool {
+	return s.deliverTo(frames, volatile, false)
+}
+
+// deliverDirect is deliver for a packet to this socket alone.
+func (s *Socket) deliverDirect(frames []engine.Frame, volatile bool) bool {
+	return s.deliverTo(frames, volatile, true)
+}
+
+func (s *Socket) deliverTo(frames []engine.Frame, volatile, direct bool) bool {
 	s.wmu.RLock()
 	defer s.wmu.RUnlock()
 	if !s.connected.Load() {
 		return false
 	}
-	return s.conn.write(frames, volatile)
+	return s.conn.write(frames, volatile, direct)
 }
 
 func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
@@ -464,7 +473,7 @@ func (s *Socket) emitWithAck(ctx context.Context, timeout time.Duration, event s
 	id := s.registerAck(func(a sio.Args, err error) { ch <- result{a, err} }, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
-	if !s.deliver(encodeFrames(p), false) {
+	if !s.deliverDirect(encodeFrames(p), false) {
 		s.cancelAck(id)
 		return nil, sio.ErrDisconnected
 	}
@@ -487,7 +496,7 @@ func (s *Socket) emitWithCallback(timeout time.Duration, fn func(sio.Args, error
 	}, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
-	if !s.deliver(encodeFrames(p), false) {
+	if !s.deliverDirect(encodeFrames(p), false) {
 		s.cancelAck(id)
 		return sio.ErrDisconnected
 	}
@@ -552,11 +561,15 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		if err != nil {
 			return
 		}
-		e := &sio.Event{Name: name, Args: args}
+		var e *sio.Event
 		if p.HasID {
-			e.AckFunc = s.ackFunc(p.ID)
+			a := &eventAck{Event: sio.Event{Name: name, Args: args}, s: s, id: p.ID}
+			a.AckFunc = a.ack
+			e = &a.Event
+		} else {
+			e = &sio.Event{Name: name, Args: args}
 		}
-		s.conn.schedule(func() { s.dispatch(e) })
+		s.conn.enqueue(task{s: s, e: e})
 	case parser.Ack, parser.BinaryAck:
 		pa := s.takeAck(p.ID)
 		if pa == nil {
@@ -569,28 +582,33 @@ func (s *Socket) onPacket(p *parser.Packet) {
 	}
 }
 
-// ackFunc returns the function that sends the acknowledgement id, once.
-func (s *Socket) ackFunc(id uint64) func(args ...any) error {
-	var once sync.Once
-	return func(args ...any) error {
-		err := sio.ErrAckSent
-		once.Do(func() {
-			data, atts, e := parser.AppendArgs(nil, args)
-			if e != nil {
-				err = fmt.Errorf("sio: encode ack: %w", e)
-				return
-			}
-			p := &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}
-			if len(atts) > 0 {
-				p.Type = parser.BinaryAck
-			}
-			err = nil
-			if !s.deliver(encodeFrames(p), false) {
-				err = sio.ErrDisconnected
-			}
-		})
-		return err
+// eventAck is an event that asked for an acknowledgement, with what sends
+// it (one allocation for both).
+type eventAck struct {
+	sio.Event
+	s    *Socket
+	id   uint64
+	sent atomic.Bool
+}
+
+// ack sends the acknowledgement, once.
+func (a *eventAck) ack(args ...any) error {
+	if !a.sent.CompareAndSwap(false, true) {
+		return sio.ErrAckSent
 	}
+	s := a.s
+	data, atts, err := parser.AppendArgs(nil, args)
+	if err != nil {
+		return fmt.Errorf("sio: encode ack: %w", err)
+	}
+	p := &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: a.id, HasID: true, Data: data, Attachments: atts}
+	if len(atts) > 0 {
+		p.Type = parser.BinaryAck
+	}
+	if !s.deliverDirect(encodeFrames(p), false) {
+		return sio.ErrDisconnected
+	}
+	return nil
 }
 
 // dispatch runs the catch-all handlers, the packet middlewares and the

@@ -1,0 +1,8 @@
+//go:build !unix && !js
+
+package engine
+
+import "net"
+
+// newRawConn: plain reads and writes where descriptors are not unix ones.
+func newRawConn(net.Conn) rawConn { return nil }

@@ -44,6 +44,13 @@ type Server struct {
 	// The buffers WebSocket writers gather a batch in, and readers read
 	// into (see corkConn).
 	corkBufs, readBufs sync.Pool
+
+	// WebSocket sessions with something to write, served by up to
+	// GOMAXPROCS flusher goroutines (see flushLoop).
+	flushMu      sync.Mutex
+	flushQueue   []*Socket
+	flushHead    int
+	flushWorkers int
 }
 
 // NewServer returns a server configured by opts (nil means all defaults).

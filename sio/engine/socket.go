@@ -262,7 +262,7 @@ func (s *Socket) wakeLocked() {
 	}
 	if s.transport == "websocket" && s.ws != nil {
 		if !s.writing && len(s.queue) > 0 {
-			s.startWriterLocked()
+			s.wakeWriterLocked()
 		}
 		return
 	}

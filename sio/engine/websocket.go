@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/coder/websocket"
@@ -269,10 +270,9 @@ func readErrorReason(err error) string {
 // SendNow is Send for a packet meant for this session alone (an emit to
 // one socket, an acknowledgement). When the session is on WebSocket and its
 // writer is idle, the calling goroutine writes the frames itself, as far as
-// the connection takes them without waiting, which saves handing them to a
-// writer goroutine; what is left goes to the writer. It never blocks on
-// the network. Otherwise it is Send: a fan-out to many sessions should use
-// Send, so that their writes spread over the writer goroutines.
+// the connection takes them without waiting, which saves a hand-off to
+// another goroutine; what is left goes to a writer goroutine. It never
+// blocks on the network. Otherwise it is Send.
 func (s *Socket) SendNow(frames ...Frame) error {
 	s.mu.Lock()
 	ws := s.ws
@@ -282,10 +282,91 @@ func (s *Socket) SendNow(frames ...Frame) error {
 	}
 	s.writing = true // this goroutine is the writer for now
 	s.mu.Unlock()
+	s.writeNow(ws, frames, false)
+	return nil
+}
 
+// wakeWriterLocked gets what is queued written: by the server's flushers
+// when the connection can be written without waiting, else by a writer
+// goroutine of the session's. s.mu held, s.writing false.
+func (s *Socket) wakeWriterLocked() {
+	if !s.ws.cc.canTryUncork() {
+		s.startWriterLocked()
+		return
+	}
+	s.writing = true // the flusher that takes s is its writer
+	s.srv.scheduleFlush(s)
+}
+
+// scheduleFlush queues s for the flushers, and starts one if fewer than
+// GOMAXPROCS run. A broadcast to many sessions is then written by a few
+// goroutines in turn, with no goroutine per session: the writes of a
+// fan-out cost system calls, not goroutine starts and switches.
+func (srv *Server) scheduleFlush(s *Socket) {
+	srv.flushMu.Lock()
+	srv.flushQueue = append(srv.flushQueue, s)
+	start := srv.flushWorkers < runtime.GOMAXPROCS(0)
+	if start {
+		srv.flushWorkers++
+		srv.wg.Add(1)
+	}
+	srv.flushMu.Unlock()
+	if start {
+		go srv.flushLoop()
+	}
+}
+
+// flushLoop writes the queued sessions' frames until none is queued.
+func (srv *Server) flushLoop() {
+	defer srv.wg.Done()
+	for {
+		srv.flushMu.Lock()
+		if srv.flushHead == len(srv.flushQueue) {
+			srv.flushWorkers--
+			if cap(srv.flushQueue) > 1024 {
+				srv.flushQueue = nil
+			} else {
+				srv.flushQueue = srv.flushQueue[:0]
+			}
+			srv.flushHead = 0
+			srv.flushMu.Unlock()
+			return
+		}
+		s := srv.flushQueue[srv.flushHead]
+		srv.flushQueue[srv.flushHead] = nil
+		srv.flushHead++
+		srv.flushMu.Unlock()
+		s.flushNow()
+	}
+}
+
+// flushNow writes the session's queue on a flusher, which holds the
+// writer role. Anything but an open WebSocket session with frames queued
+// (a closing one, an empty queue) is left to a writer goroutine, which
+// knows how to finish.
+func (s *Socket) flushNow() {
+	s.mu.Lock()
+	ws := s.ws
+	if ws == nil || s.state != stateOpen || s.transport != "websocket" || len(s.queue) == 0 {
+		s.startWriterLocked()
+		s.mu.Unlock()
+		return
+	}
+	frames := s.takeQueueLocked()
+	s.mu.Unlock()
+	s.writeNow(ws, frames, true)
+}
+
+// writeNow writes frames on the calling goroutine, which holds the writer
+// role, as far as the connection takes them without waiting; then it hands
+// the role on: to a writer goroutine when something is left or the session
+// is closing, back to the flushers when more was queued meanwhile, or
+// gives it up. With reuse, frames' backing array may become the queue's.
+func (s *Socket) writeNow(ws *wsConn, frames []Frame, reuse bool) {
 	ws.cc.corkAll()
 	var err error
 	for _, f := range frames {
+		// No cancellable context: the write only gathers in memory.
 		if err = ws.write(context.Background(), f); err != nil {
 			break
 		}
@@ -295,21 +376,24 @@ func (s *Socket) SendNow(frames ...Frame) error {
 		err = uerr
 	}
 	s.mu.Lock()
-	if err != nil {
+	switch {
+	case err != nil:
 		s.writing = false
 		s.mu.Unlock()
 		s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
-		return nil // like Send: the frames were taken, the session failed
-	}
-	if pending || len(s.queue) > 0 || s.state == stateClosing {
-		// The writer writes what is left, then what was queued meanwhile,
-		// and completes a graceful close.
-		s.startWriterLocked()
-	} else {
+		return
+	case pending || s.state == stateClosing:
+		s.startWriterLocked() // writes what is left, then finishes a close
+	case len(s.queue) > 0:
+		s.srv.scheduleFlush(s)
+	default:
 		s.writing = false
+		if reuse && s.queue == nil && cap(frames) <= 64 {
+			clear(frames)
+			s.queue = frames[:0]
+		}
 	}
 	s.mu.Unlock()
-	return nil
 }
 
 // writeLoop writes what is queued on the WebSocket and exits when the

@@ -33,5 +33,7 @@ func (s *Socket) writeLoop() { s.srv.wg.Done() }
 
 func (s *Server) initWebSocket() {}
 
+func (s *Socket) wakeWriterLocked() { s.startWriterLocked() }
+
 // SendNow is Send: there is no WebSocket server in js/wasm.
 func (s *Socket) SendNow(frames ...Frame) error { return s.Send(frames...) }

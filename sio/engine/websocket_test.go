@@ -392,3 +392,31 @@ func TestWebSocketSendNowNeverBlocks(t *testing.T) {
 		return !sess.writing && len(sess.queue) == 0
 	})
 }
+
+// TestWebSocketSlowClientDoesNotHoldBroadcasts sends to two sessions, one
+// of which does not read: the other gets everything while the slow one is
+// still not reading (the flushers never wait on a connection), and the slow
+// one gets everything, in order, once it reads.
+func TestWebSocketSlowClientDoesNotHoldBroadcasts(t *testing.T) {
+	h := newHarness(t, &Options{MaxQueuedBytes: 64 << 20})
+	slow, _ := h.wsHandshake()
+	slowSess := h.nextConn()
+	fast, _ := h.wsHandshake()
+	fastSess := h.nextConn()
+	slow.SetReadLimit(1 << 20)
+	fast.SetReadLimit(1 << 20)
+
+	const n = 200
+	payload := strings.Repeat("y", 64<<10)
+	for i := range n {
+		f := Frame{Data: []byte("4" + strconv.Itoa(i) + payload)}
+		require.NoError(t, slowSess.Send(f))
+		require.NoError(t, fastSess.Send(f))
+	}
+	for i := range n {
+		require.Equal(t, "4"+strconv.Itoa(i)+payload, readWSText(t, fast), "fast client, message %d", i)
+	}
+	for i := range n {
+		require.Equal(t, "4"+strconv.Itoa(i)+payload, readWSText(t, slow), "slow client, message %d", i)
+	}
+}

@@ -149,9 +149,9 @@ func (c *conn) donePending(name string) {
 //
 // onConnect is queued first, so it comes before the handling of anything
 // the client sends once it has the CONNECT packet, and before the socket's
-// disconnection; it waits until the packets are sent. The socket is marked
-// connected only then, so nothing is sent to it before them. The packets
-// are written without c.mu held: a write may close the connection.
+// disconnection; it waits until the packets are sent. Nothing else is sent
+// to the socket before them (s.wmu). The packets are written without c.mu
+// held: a write may close the connection.
 func (c *conn) register(s *Socket, pkts []*parser.Packet, onConnect func()) bool {
 	ready := make(chan struct{})
 	c.mu.Lock()
@@ -167,10 +167,16 @@ func (c *conn) register(s *Socket, pkts []*parser.Packet, onConnect func()) bool
 		onConnect()
 	})
 	c.mu.Unlock()
+	// The socket is connected before the client can have CONNECT (which
+	// may be written at once), so that what the client does next (asking
+	// for a broadcast, say) finds it connected; s.wmu makes any packet
+	// sent to it meanwhile wait, and so go after these.
+	s.wmu.Lock()
+	s.connected.Store(true)
 	for _, p := range pkts {
 		c.writePacket(p)
 	}
-	s.connected.Store(true)
+	s.wmu.Unlock()
 	close(ready)
 	if closed, reason := c.isClosed(); closed {
 		// The connection closed before the socket was connected.

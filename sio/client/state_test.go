@@ -223,6 +223,17 @@ func TestReconnectionBackoff(t *testing.T) {
 	recvT(t, failed)
 	// 10 + 20 + 20 ms of delays.
 	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	// The last reconnect_error is reported after "failed": wait for it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(events)
+		mu.Unlock()
+		if n >= 11 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	mu.Lock()
 	assert.Equal(t, []string{
 		"error",

@@ -54,6 +54,12 @@ type Options struct {
 	DisallowUpgrades  bool
 	CORS              *engine.CORSOptions
 	AllowRequest      func(r *http.Request) error
+	// GenerateID returns the Engine.IO session id of a new connection
+	// (default: 15 random bytes, URL-safe base64), as upstream's
+	// generateId. MaxQueuedBytes bounds what a connection may have queued
+	// for sending before it is closed (see engine.Options).
+	GenerateID     func(r *http.Request) string
+	MaxQueuedBytes int
 	// Cookie (sticky-session cookie, default off), HTTPCompression
 	// (default threshold 1024 bytes), DisableHTTPCompression,
 	// PerMessageDeflate (default off), PerMessageDeflateThreshold (default
@@ -166,6 +172,8 @@ func New(opts *Options) *Server {
 		DisallowUpgrades:  o.DisallowUpgrades,
 		CORS:              o.CORS,
 		AllowRequest:      o.AllowRequest,
+		GenerateID:        o.GenerateID,
+		MaxQueuedBytes:    o.MaxQueuedBytes,
 		Logger:            o.Logger,
 
 		Cookie:                     o.Cookie,

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -772,4 +774,20 @@ func TestConnectTimeout(t *testing.T) {
 		ok.syncNone("/")
 		assert.Equal(t, 1, ts.Engine().ClientsCount())
 	})
+}
+
+func TestGenerateIDAndMaxQueuedBytes(t *testing.T) {
+	var n atomic.Int32
+	ts := newTestServer(t, &Options{
+		GenerateID: func(*http.Request) string {
+			return "custom-" + strconv.Itoa(int(n.Add(1)))
+		},
+		MaxQueuedBytes: 1 << 10,
+	})
+	assert.Equal(t, 1<<10, ts.Engine().Options().MaxQueuedBytes)
+	for _, tr := range []string{"polling", "websocket"} {
+		c := dial(t, ts, tr, nil)
+		assert.Equal(t, "custom-"+strconv.Itoa(int(n.Load())), c.sid, tr)
+		c.connect("/", "")
+	}
 }

@@ -414,9 +414,9 @@ func TestInteropAuth(t *testing.T) {
 			// (during the upgrade: TestInteropQueuedDuringUpgrade).
 			require.Eventually(t, func() bool { return s.Manager().TransportName() == client.TransportWebSocket },
 				waitFor, 5*time.Millisecond)
-			require.NoError(t, s.Emit("server-disconnect-all"))
 			disc := make(chan string, 1)
 			s.OnDisconnect(func(r string) { disc <- r })
+			require.NoError(t, s.Emit("server-disconnect-all"))
 			assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
 			s.Open()
 			assert.JSONEq(t, `{"call":2}`, string(recv(t, auth).Args.Raw(0)))

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +21,9 @@ type conn struct {
 	srv *Server
 	eng *engine.Socket
 	dec parser.Decoder // read path only
+	// v3 is set for a socket.io 2.x client (Engine.IO protocol 3): see
+	// Options.AllowEIO3.
+	v3 bool
 
 	mu           sync.Mutex
 	sockets      map[string]*Socket // by namespace name
@@ -41,6 +46,7 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 		srv:     srv,
 		eng:     es,
 		dec:     parser.Decoder{MaxAttachments: srv.opts.MaxAttachments},
+		v3:      es.Protocol() == 3,
 		sockets: make(map[string]*Socket),
 		pending: make(map[string]bool),
 	}
@@ -84,6 +90,13 @@ func (c *conn) onMessage(data []byte, binary bool) {
 
 func (c *conn) onPacket(p *parser.Packet) {
 	nsp := p.Namespace
+	auth := p.Data
+	if c.v3 {
+		// socket.io 2.x puts the auth in the namespace's query string.
+		var query string
+		nsp, query, _ = strings.Cut(nsp, "?")
+		auth = queryAuth(query)
+	}
 	if nsp == "" {
 		nsp = "/"
 	}
@@ -93,7 +106,7 @@ func (c *conn) onPacket(p *parser.Packet) {
 	c.mu.Unlock()
 	switch {
 	case p.Type == parser.Connect && s == nil && !pending:
-		c.connect(nsp, p.Data)
+		c.connect(nsp, auth)
 	case p.Type == parser.Connect && pending:
 		// The client repeats itself while the middlewares run: once is enough.
 	case s != nil && p.Type != parser.Connect && p.Type != parser.ConnectError:
@@ -190,6 +203,39 @@ func (c *conn) isClosed() (bool, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closed, c.closeReason
+}
+
+// queryAuth returns the JSON object of a query string, as Node's
+// querystring makes it: a repeated key has an array of its values.
+func queryAuth(query string) []byte {
+	vals, _ := url.ParseQuery(query)
+	obj := make(map[string]any, len(vals))
+	for k, v := range vals {
+		if len(v) == 1 {
+			obj[k] = v[0]
+		} else {
+			obj[k] = v
+		}
+	}
+	b, _ := json.Marshal(obj)
+	return b
+}
+
+// connectErrorPayloadV3 is the CONNECT_ERROR payload for a socket.io 2.x
+// client, as upstream sends it: the error's data, or else its message.
+func connectErrorPayloadV3(err error) []byte {
+	var ce *ConnectError
+	if errors.As(err, &ce) && ce.Data != nil {
+		if b, mErr := json.Marshal(ce.Data); mErr == nil {
+			return b
+		}
+	}
+	msg := err.Error()
+	if ce != nil {
+		msg = ce.Message
+	}
+	b, _ := json.Marshal(msg)
+	return b
 }
 
 func connectErrorPayload(err error) []byte {

@@ -101,7 +101,7 @@ func (n *Namespace) runMiddlewares(s *Socket) error {
 // socket is added.
 func (n *Namespace) connect(c *conn, auth json.RawMessage) {
 	var sess *Session
-	if rec := n.srv.opts.ConnectionStateRecovery; rec != nil {
+	if rec := n.srv.opts.ConnectionStateRecovery; rec != nil && !c.v3 {
 		if pid, offset, ok := recoveryAuth(auth); ok {
 			if rec.SkipMiddlewares {
 				if n.restoreAndAdd(c, auth, pid, offset) {
@@ -117,7 +117,11 @@ func (n *Namespace) connect(c *conn, auth json.RawMessage) {
 		// The client may try again as soon as it has the refusal.
 		c.donePending(n.name)
 		if closed, _ := c.isClosed(); !closed {
-			c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: connectErrorPayload(err)})
+			data := connectErrorPayload(err)
+			if c.v3 {
+				data = connectErrorPayloadV3(err)
+			}
+			c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: data})
 		}
 		return
 	}
@@ -146,6 +150,10 @@ func (n *Namespace) add(s *Socket, sess *Session, evs *[]AdapterEvent) {
 	}
 	n.addAll(s.id, rooms, evs)
 	pkts := []*parser.Packet{connectPacket(n.name, s.id, s.pid)}
+	if s.conn.v3 {
+		// socket.io 2.x: a CONNECT without payload.
+		pkts[0] = &parser.Packet{Type: parser.Connect, Namespace: n.name}
+	}
 	if sess != nil {
 		for _, p := range sess.MissedPackets {
 			q := *p

@@ -60,6 +60,15 @@ type Options struct {
 	// for sending before it is closed (see engine.Options).
 	GenerateID     func(r *http.Request) string
 	MaxQueuedBytes int
+	// AllowEIO3 accepts the clients of socket.io 2.x (Engine.IO protocol
+	// revision 3, Socket.IO protocol revision 4), as upstream's allowEIO3
+	// (default false). Such a client is connected to the main namespace as
+	// soon as its connection opens; it joins another with the auth payload
+	// in the namespace's query string ("/admin?token=abc"), which becomes
+	// the handshake's auth; a refusal by a middleware carries the error's
+	// data, or else its message, instead of {message, data}; there is no
+	// connection state recovery for it.
+	AllowEIO3 bool
 	// Cookie (sticky-session cookie, default off), HTTPCompression
 	// (default threshold 1024 bytes), DisableHTTPCompression,
 	// PerMessageDeflate (default off), PerMessageDeflateThreshold (default
@@ -174,6 +183,7 @@ func New(opts *Options) *Server {
 		AllowRequest:      o.AllowRequest,
 		GenerateID:        o.GenerateID,
 		MaxQueuedBytes:    o.MaxQueuedBytes,
+		AllowEIO3:         o.AllowEIO3,
 		Logger:            o.Logger,
 
 		Cookie:                     o.Cookie,
@@ -285,13 +295,20 @@ func (s *Server) ServerSideEmit(ctx context.Context, event string, args ...any) 
 
 func (s *Server) onEngineConnection(es *engine.Socket) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		// Opened while the server closes: closeSockets did not see it.
 		es.Close()
 		return
 	}
-	s.conns[newConn(s, es)] = struct{}{}
+	c := newConn(s, es)
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	if c.v3 {
+		// As upstream: a socket.io 2.x client is in the main namespace
+		// without asking.
+		c.connect("/", nil)
+	}
 }
 
 func (s *Server) removeConn(c *conn) {

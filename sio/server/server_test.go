@@ -791,3 +791,15 @@ func TestGenerateIDAndMaxQueuedBytes(t *testing.T) {
 		c.connect("/", "")
 	}
 }
+
+func TestQueryAuth(t *testing.T) {
+	assert.JSONEq(t, `{}`, string(queryAuth("")))
+	assert.JSONEq(t, `{"token":"abc","n":"1"}`, string(queryAuth("token=abc&n=1")))
+	assert.JSONEq(t, `{"a":["1","2"],"b":""}`, string(queryAuth("a=1&a=2&b=")))
+}
+
+func TestConnectErrorPayloadV3(t *testing.T) {
+	assert.JSONEq(t, `{"code":401}`, string(connectErrorPayloadV3(&ConnectError{Message: "no", Data: map[string]any{"code": 401}})))
+	assert.JSONEq(t, `"no"`, string(connectErrorPayloadV3(&ConnectError{Message: "no"})))
+	assert.JSONEq(t, `"plain"`, string(connectErrorPayloadV3(errors.New("plain"))))
+}

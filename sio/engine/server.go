@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/gosio/socketio/sio/eio"
+	"github.com/gosio/socketio/sio/internal/fifo"
 )
 
 // ErrServerClosed is returned by operations on a closed Server.
@@ -48,8 +49,7 @@ type Server struct {
 	// WebSocket sessions with something to write, served by up to
 	// GOMAXPROCS flusher goroutines (see flushLoop).
 	flushMu      sync.Mutex
-	flushQueue   []*Socket
-	flushHead    int
+	flushQueue   fifo.Queue[*Socket]
 	flushWorkers int
 }
 

@@ -304,7 +304,7 @@ func (s *Socket) wakeWriterLocked() {
 // fan-out cost system calls, not goroutine starts and switches.
 func (srv *Server) scheduleFlush(s *Socket) {
 	srv.flushMu.Lock()
-	srv.flushQueue = append(srv.flushQueue, s)
+	srv.flushQueue.Push(s)
 	start := srv.flushWorkers < runtime.GOMAXPROCS(0)
 	if start {
 		srv.flushWorkers++
@@ -321,20 +321,12 @@ func (srv *Server) flushLoop() {
 	defer srv.wg.Done()
 	for {
 		srv.flushMu.Lock()
-		if srv.flushHead == len(srv.flushQueue) {
+		s, ok := srv.flushQueue.Pop(1024)
+		if !ok {
 			srv.flushWorkers--
-			if cap(srv.flushQueue) > 1024 {
-				srv.flushQueue = nil
-			} else {
-				srv.flushQueue = srv.flushQueue[:0]
-			}
-			srv.flushHead = 0
 			srv.flushMu.Unlock()
 			return
 		}
-		s := srv.flushQueue[srv.flushHead]
-		srv.flushQueue[srv.flushHead] = nil
-		srv.flushHead++
 		srv.flushMu.Unlock()
 		s.flushNow()
 	}

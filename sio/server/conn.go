@@ -10,6 +10,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
+	"github.com/gosio/socketio/sio/internal/fifo"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -35,9 +36,8 @@ type conn struct {
 	// handler queue (see the package doc): tasks run in order on a
 	// goroutine that exists only while there are tasks.
 	qmu     sync.Mutex
-	queue   []task // queue[head:] are waiting
+	queue   fifo.Queue[task]
 	run     func() // runQueue, made once
-	head    int
 	running bool
 }
 
@@ -355,7 +355,7 @@ func (c *conn) schedule(fn func()) { c.enqueue(task{fn: fn}) }
 // enqueue appends t to the connection's handler queue.
 func (c *conn) enqueue(t task) {
 	c.qmu.Lock()
-	c.queue = append(c.queue, t)
+	c.queue.Push(t)
 	if c.running {
 		c.qmu.Unlock()
 		return
@@ -365,7 +365,7 @@ func (c *conn) enqueue(t task) {
 	if !c.srv.spawn(c.run) {
 		// The server is stopped: nothing runs any more.
 		c.qmu.Lock()
-		c.queue, c.head = nil, 0
+		c.queue.Reset()
 		c.qmu.Unlock()
 	}
 }
@@ -373,21 +373,12 @@ func (c *conn) enqueue(t task) {
 func (c *conn) runQueue() {
 	for {
 		c.qmu.Lock()
-		if c.head == len(c.queue) {
-			// Empty: keep a small backing array for the next burst.
+		t, ok := c.queue.Pop(16) // empty: keep a small array for the next burst
+		if !ok {
 			c.running = false
-			if cap(c.queue) > 16 {
-				c.queue = nil
-			} else {
-				c.queue = c.queue[:0]
-			}
-			c.head = 0
 			c.qmu.Unlock()
 			return
 		}
-		t := c.queue[c.head]
-		c.queue[c.head] = task{}
-		c.head++
 		c.qmu.Unlock()
 		if t.fn != nil {
 			t.fn()

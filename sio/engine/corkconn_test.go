@@ -4,6 +4,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -125,4 +126,39 @@ func TestCorkConnReadsWithoutIdleBuffer(t *testing.T) {
 	c.Close()
 	_, err = c.Read(p)
 	assert.ErrorIs(t, err, net.ErrClosed)
+}
+
+// chunkReader returns its data in reads of at most step bytes, then err.
+type chunkReader struct {
+	data []byte
+	step int
+	err  error
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := min(len(p), r.step, len(r.data))
+	copy(p, r.data[:n])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestReadMessage(t *testing.T) {
+	pool := &sync.Pool{New: func() any { return new([wsReadChunk]byte) }}
+	for _, size := range []int{0, 1, 100, wsReadChunk - 1, wsReadChunk, wsReadChunk + 1, 3*wsReadChunk + 7} {
+		msg := bytes.Repeat([]byte("abcdefg"), size/7+1)[:size]
+		got, err := readMessage(&chunkReader{data: bytes.Clone(msg), step: 1000, err: io.EOF}, pool)
+		require.NoError(t, err, "size %d", size)
+		assert.Equal(t, msg, got, "size %d", size)
+		if size <= 100 {
+			assert.Less(t, cap(got), 512, "size %d: a small message gets a small buffer", size)
+		}
+	}
+	boom := errors.New("boom")
+	for _, size := range []int{10, wsReadChunk + 10} {
+		_, err := readMessage(&chunkReader{data: make([]byte, size), step: 1000, err: boom}, pool)
+		assert.ErrorIs(t, err, boom, "size %d", size)
+	}
 }

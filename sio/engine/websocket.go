@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -24,8 +26,9 @@ func (s *Server) initWebSocket() {
 
 // wsConn is the session's WebSocket.
 type wsConn struct {
-	c  *websocket.Conn
-	cc *corkConn // under c
+	c     *websocket.Conn
+	cc    *corkConn  // under c
+	rpool *sync.Pool // of *[wsReadChunk]byte, for readMessage
 	// v3 is set for a protocol 3 client, b64 when it also asked for binary
 	// as base64 text frames.
 	v3, b64 bool
@@ -47,7 +50,11 @@ func (w *wsConn) write(ctx context.Context, f Frame) error {
 }
 
 func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
-	typ, data, err := w.c.Read(ctx)
+	typ, r, err := w.c.Reader(ctx)
+	if err != nil {
+		return eio.Packet{}, err
+	}
+	data, err := readMessage(r, w.rpool)
 	if err != nil {
 		return eio.Packet{}, err
 	}
@@ -58,6 +65,34 @@ func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
 		return decodePacketV3(data)
 	}
 	return eio.DecodeFrame(data, typ == websocket.MessageBinary)
+}
+
+// readMessage reads the message r to its end, into a pooled chunk, and
+// returns a copy of exactly its size: a small message costs one small
+// allocation, where io.ReadAll starts at 512 bytes. A message larger than
+// a chunk is read on with io.ReadAll.
+func readMessage(r io.Reader, pool *sync.Pool) ([]byte, error) {
+	buf := pool.Get().(*[wsReadChunk]byte)
+	defer pool.Put(buf)
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return bytes.Clone(buf[:n:n]), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, n+len(rest))
+	copy(out, buf[:n])
+	copy(out[n:], rest)
+	return out, nil
 }
 
 // close closes the connection with a normal close frame, in the background
@@ -92,7 +127,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 b
 		return nil, err
 	}
 	c.SetReadLimit(s.opts.MaxHTTPBufferSize)
-	return &wsConn{c: c, cc: cw.conn, v3: v3, b64: v3 && r.URL.Query().Has("b64")}, nil
+	return &wsConn{c: c, cc: cw.conn, rpool: &s.readBufs, v3: v3, b64: v3 && r.URL.Query().Has("b64")}, nil
 }
 
 // handshakeWebSocket opens a session directly over WebSocket.

@@ -125,16 +125,17 @@ func (n *Namespace) connect(c *conn, auth json.RawMessage) {
 		}
 		return
 	}
-	var evs []AdapterEvent
-	n.add(s, sess, &evs)
-	n.emitAdapterEvents(evs)
+	// No lock held: the adapter reports its events at once, so that they
+	// come before the client has CONNECT, as upstream's.
+	n.add(s, sess, nil)
 }
 
 // add connects s, as upstream's _doConnect and _onconnect: it joins its
 // own room (and, when restored, the rooms of its session), the client gets
 // CONNECT (and the packets it missed), then the connection handlers run on
-// the connection's queue. The in-memory adapter's events are appended to
-// evs for the caller to report once it holds no lock.
+// the connection's queue. With evs, the in-memory adapter's events are
+// appended to it for the caller to report once it holds no lock; without,
+// the adapter reports them at once.
 func (n *Namespace) add(s *Socket, sess *Session, evs *[]AdapterEvent) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
@@ -190,12 +191,6 @@ func (n *Namespace) delAll(id string, evs *[]AdapterEvent) {
 		return
 	}
 	n.adapter.DelAll(id)
-}
-
-func (n *Namespace) emitAdapterEvents(evs []AdapterEvent) {
-	if ma, ok := n.adapter.(*MemoryAdapter); ok {
-		ma.emit(evs)
-	}
 }
 
 func (n *Namespace) remove(s *Socket) {

@@ -607,7 +607,7 @@ func isString(item []byte) bool {
 
 // isValidNumber reports whether s is a JSON number literal.
 func isValidNumber(s string) bool {
-	if s == "" {
+	if s == "" || s[0] != '-' && !isDigit(s[0]) {
 		return false
 	}
 	sc := scanner{b: []byte(s)}

@@ -9,7 +9,6 @@
 // last stdout line is {"ok":true} or {"ok":false,"error":"..."}; the exit
 // code is 0 only on success.
 
-const util = require("node:util");
 const io = require("socket.io-client-v2");
 
 const TIMEOUT_MS = 5000;
@@ -19,26 +18,8 @@ function log(...args) {
   console.error("[client-v2.js]", ...args);
 }
 
-function norm(v) {
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { $bin: Buffer.from(v).toString("hex") };
-  if (v instanceof ArrayBuffer) return { $bin: Buffer.from(v).toString("hex") };
-  if (Array.isArray(v)) return v.map(norm);
-  if (v && typeof v === "object") {
-    const out = {};
-    for (const k of Object.keys(v)) out[k] = norm(v[k]);
-    return out;
-  }
-  return v;
-}
-
-function expectEqual(what, got, want) {
-  const g = norm(got);
-  const w = norm(want);
-  if (!util.isDeepStrictEqual(g, w)) {
-    throw new Error(`${what}: got ${JSON.stringify(g)}, want ${JSON.stringify(w)}`);
-  }
-  log(`ok: ${what} = ${JSON.stringify(g)}`);
-}
+const { checker } = require("./check");
+const { expectEqual } = checker(log);
 
 // once resolves with the arguments of the next event of socket, or fails
 // after TIMEOUT_MS.

@@ -9,7 +9,6 @@
 // {"ok":false,"error":"..."}; the exit code is 0 only on success.
 // Every scenario has its own overall timeout (SCENARIO_TIMEOUT_MS).
 
-const util = require("node:util");
 const { io, Manager } = require("socket.io-client");
 
 const SCENARIO_TIMEOUT_MS = 10000;
@@ -24,38 +23,8 @@ function log(...args) {
 // ---------------------------------------------------------------------------
 // Assertions
 
-// norm maps binary values to {$bin: hex} and functions to "[Function]" so
-// that values compare (and print) by their bytes.
-function norm(v) {
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { $bin: Buffer.from(v).toString("hex") };
-  if (v instanceof ArrayBuffer) return { $bin: Buffer.from(v).toString("hex") };
-  if (typeof v === "function") return "[Function]";
-  if (Array.isArray(v)) return v.map(norm);
-  if (v && typeof v === "object") {
-    const out = {};
-    for (const k of Object.keys(v)) out[k] = norm(v[k]);
-    return out;
-  }
-  return v;
-}
-
-function show(v) {
-  return JSON.stringify(norm(v));
-}
-
-function expectEqual(what, got, want) {
-  const g = norm(got);
-  const w = norm(want);
-  if (!util.isDeepStrictEqual(g, w)) {
-    throw new Error(`${what}: got ${JSON.stringify(g)}, want ${JSON.stringify(w)}`);
-  }
-  log(`ok: ${what} = ${JSON.stringify(g)}`);
-}
-
-function expect(what, cond, detail) {
-  if (!cond) throw new Error(`${what}${detail === undefined ? "" : ": " + detail}`);
-  log(`ok: ${what}`);
-}
+const { show, checker } = require("./check");
+const { expectEqual, expect } = checker(log);
 
 function bin(...bytes) {
   return Buffer.from(bytes);

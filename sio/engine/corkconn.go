@@ -4,7 +4,6 @@ package engine
 
 import (
 	"bufio"
-	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -41,6 +40,9 @@ type corkConn struct {
 	corked bool
 	gather bool    // corked by corkAll: no write before tryUncork
 	buf    *[]byte // from pool while corked
+	// closeSent is set once a close frame is written (engine's own
+	// WebSocket protocol, see wsproto.go): nothing is written after it.
+	closeSent bool
 
 	// The read side, used by one reader at a time.
 	raw      rawConn    // nil: plain reads, and no tryUncork
@@ -199,20 +201,14 @@ func (w *corkWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &corkConn{Conn: nc, pool: w.pool, rpool: w.rpool, raw: newRawConn(nc)}
+	c, rd, err := newCorkConn(nc, brw.Reader, w.pool, w.rpool)
+	if err != nil {
+		return nil, nil, err
+	}
 	w.conn = c
 	r := brw.Reader // net/http's, 4 KiB
 	if c.raw != nil {
-		// What the client sent after the handshake is read first.
-		if n := r.Buffered(); n > 0 {
-			b, _ := r.Peek(n)
-			buf := w.rpool.Get().(*[wsReadChunk]byte)
-			if n > wsReadChunk { // cannot happen: net/http's buffer is 4 KiB
-				return nil, nil, errors.New("engine: hijacked buffer too large")
-			}
-			c.rbuf, c.roff, c.rn = buf, 0, copy(buf[:], b)
-		}
-		r = bufio.NewReaderSize(c, 16)
+		r = bufio.NewReaderSize(rd, 16)
 	}
 	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(c, wsWriteBuffer)), nil
 }

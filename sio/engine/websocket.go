@@ -24,10 +24,13 @@ func (s *Server) initWebSocket() {
 	s.readBufs.New = func() any { return new([wsReadChunk]byte) }
 }
 
-// wsConn is the session's WebSocket.
+// wsConn is the session's WebSocket. The engine speaks the protocol itself
+// (see wsproto.go), except with permessage-deflate, which coder/websocket
+// speaks.
 type wsConn struct {
-	c     *websocket.Conn
-	cc    *corkConn  // under c
+	c     *websocket.Conn // nil: the engine's own protocol, with rd
+	rd    wsReader
+	cc    *corkConn  // under c, or the connection rd reads
 	rpool *sync.Pool // of *[wsReadChunk]byte, for readMessage
 	// v3 is set for a protocol 3 client, b64 when it also asked for binary
 	// as base64 text frames.
@@ -35,6 +38,19 @@ type wsConn struct {
 }
 
 func (w *wsConn) write(ctx context.Context, f Frame) error {
+	if w.c == nil {
+		switch {
+		case !f.Binary:
+			return w.cc.writeFrame(opText, nil, f.Data)
+		case !w.v3:
+			return w.cc.writeFrame(opBinary, nil, f.Data)
+		case w.b64:
+			return w.cc.writeFrame(opText, nil, appendPacketTextV3(nil, f))
+		default:
+			pre := [1]byte{byte(eio.Message)}
+			return w.cc.writeFrame(opBinary, pre[:], f.Data)
+		}
+	}
 	switch {
 	case !f.Binary:
 		return w.c.Write(ctx, websocket.MessageText, f.Data)
@@ -49,22 +65,38 @@ func (w *wsConn) write(ctx context.Context, f Frame) error {
 	}
 }
 
+// read reads the next message. Cancelling ctx ends a read under way by
+// closing the connection.
 func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
-	typ, r, err := w.c.Reader(ctx)
-	if err != nil {
-		return eio.Packet{}, err
-	}
-	data, err := readMessage(r, w.rpool)
-	if err != nil {
-		return eio.Packet{}, err
+	var data []byte
+	var binary bool
+	if w.c == nil {
+		if ctx.Done() != nil {
+			stop := context.AfterFunc(ctx, w.closeNow)
+			defer stop()
+		}
+		op, b, err := w.rd.readMessage()
+		if err != nil {
+			return eio.Packet{}, err
+		}
+		data, binary = b, op == opBinary
+	} else {
+		typ, r, err := w.c.Reader(ctx)
+		if err != nil {
+			return eio.Packet{}, err
+		}
+		if data, err = readMessage(r, w.rpool); err != nil {
+			return eio.Packet{}, err
+		}
+		binary = typ == websocket.MessageBinary
 	}
 	if w.v3 {
-		if typ == websocket.MessageBinary {
+		if binary {
 			return decodeBinaryPacketV3(data)
 		}
 		return decodePacketV3(data)
 	}
-	return eio.DecodeFrame(data, typ == websocket.MessageBinary)
+	return eio.DecodeFrame(data, binary)
 }
 
 // readMessage reads the message r to its end, into a pooled chunk, and
@@ -96,38 +128,60 @@ func readMessage(r io.Reader, pool *sync.Pool) ([]byte, error) {
 }
 
 // close closes the connection with a normal close frame, in the background
-// (the close handshake may take a while).
+// (the close handshake may take a while). With the engine's own protocol,
+// the reader closes the connection when the peer's close frame comes, or
+// after wsCloseTimeout.
 func (w *wsConn) close(srv *Server) {
 	srv.wg.Add(1)
 	go func() {
 		defer srv.wg.Done()
-		_ = w.c.Close(websocket.StatusNormalClosure, "")
+		if w.c != nil {
+			_ = w.c.Close(websocket.StatusNormalClosure, "")
+			return
+		}
+		deadline := time.Now().Add(wsCloseTimeout)
+		_ = w.cc.SetWriteDeadline(deadline)
+		w.cc.writeClose(closeNormal)
+		_ = w.cc.SetReadDeadline(deadline)
 	}()
 }
 
-func (w *wsConn) closeNow() { _ = w.c.CloseNow() }
+func (w *wsConn) closeNow() {
+	if w.c != nil {
+		_ = w.c.CloseNow()
+		return
+	}
+	_ = w.cc.Close()
+}
 
 // accept completes the WebSocket handshake of r, a request of session
 // sid, after the header hooks have run on the response headers. v3 tells
 // whether the client speaks protocol 3.
 func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 bool) (*wsConn, error) {
 	s.applyHeaders(w.Header(), r, sid)
+	v3b64 := v3 && r.URL.Query().Has("b64")
+	if !s.opts.PerMessageDeflate {
+		cc, rd, err := acceptOwn(w, r, &s.corkBufs, &s.readBufs)
+		if err != nil {
+			return nil, err
+		}
+		ws := &wsConn{cc: cc, rpool: &s.readBufs, v3: v3, b64: v3b64}
+		ws.rd = wsReader{r: rd, cc: cc, limit: s.opts.MaxHTTPBufferSize}
+		return ws, nil
+	}
 	opts := &websocket.AcceptOptions{
 		// Origins are checked by CORS and AllowRequest, as upstream does.
 		InsecureSkipVerify: true,
-		CompressionMode:    websocket.CompressionDisabled,
 	}
-	if s.opts.PerMessageDeflate {
-		opts.CompressionMode = websocket.CompressionNoContextTakeover
-		opts.CompressionThreshold = s.opts.PerMessageDeflateThreshold
-	}
+	opts.CompressionMode = websocket.CompressionNoContextTakeover
+	opts.CompressionThreshold = s.opts.PerMessageDeflateThreshold
 	cw := &corkWriter{ResponseWriter: w, pool: &s.corkBufs, rpool: &s.readBufs}
 	c, err := websocket.Accept(cw, r, opts)
 	if err != nil {
 		return nil, err
 	}
 	c.SetReadLimit(s.opts.MaxHTTPBufferSize)
-	return &wsConn{c: c, cc: cw.conn, rpool: &s.readBufs, v3: v3, b64: v3 && r.URL.Query().Has("b64")}, nil
+	return &wsConn{c: c, cc: cw.conn, rpool: &s.readBufs, v3: v3, b64: v3b64}, nil
 }
 
 // handshakeWebSocket opens a session directly over WebSocket.
@@ -224,7 +278,7 @@ func (s *Socket) probe(ws *wsConn) error {
 	if p.Type != eio.Ping || string(p.Data) != "probe" {
 		return fmt.Errorf("%w: %s packet instead of the probe", errUpgrade, p.Type)
 	}
-	if err := ws.c.Write(ctx, websocket.MessageText, []byte("3probe")); err != nil {
+	if err := ws.write(ctx, Frame{Data: []byte("3probe")}); err != nil {
 		return fmt.Errorf("engine: answering the probe: %w", err)
 	}
 	s.mu.Lock()
@@ -275,6 +329,9 @@ func (s *Socket) probe(ws *wsConn) error {
 // a deadline: the connection is closed when the session ends, which ends
 // the read (cancelling a read context would cut a graceful close short).
 func (s *Socket) readLoop(ws *wsConn) {
+	if ws.c == nil {
+		defer ws.closeNow() // the close handshake ends here (see close)
+	}
 	for {
 		p, err := ws.read(context.Background())
 		if err != nil {
@@ -294,8 +351,9 @@ func (s *Socket) readLoop(ws *wsConn) {
 // (a message over the size limit, a protocol violation) "transport error".
 func readErrorReason(err error) string {
 	var ce websocket.CloseError
+	var oe *wsCloseError
 	switch {
-	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	case errors.As(err, &ce), errors.As(err, &oe), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return ReasonTransportClose
 	default:
 		return ReasonTransportError

@@ -1,0 +1,323 @@
+//go:build !js
+
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rawWS is a client speaking raw WebSocket frames, to send what a proper
+// client never does.
+type rawWS struct {
+	t  testing.TB
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// dialRawWS opens a WebSocket session with a hand-made handshake.
+func (h *harness) dialRawWS(t testing.TB, header string) (*rawWS, string) {
+	t.Helper()
+	addr := strings.TrimPrefix(h.ts.URL, "http://")
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	_ = c.SetDeadline(time.Now().Add(waitTimeout))
+	if header == "" {
+		header = "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	}
+	_, err = io.WriteString(c, "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: "+addr+
+		"\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"+header+"\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(c)
+	res, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	if res.StatusCode != http.StatusSwitchingProtocols {
+		body, _ := io.ReadAll(res.Body)
+		return nil, res.Status + "\n" + res.Header.Get("Sec-WebSocket-Version") + "\n" + string(body)
+	}
+	// The RFC 6455 example key and its accept value.
+	require.Equal(t, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", res.Header.Get("Sec-WebSocket-Accept"))
+	w := &rawWS{t: t, c: c, br: br}
+	op, open := w.read()
+	require.Equal(t, byte(opText), op)
+	require.True(t, strings.HasPrefix(string(open), "0{"), string(open))
+	return w, ""
+}
+
+// frame writes a frame; masked unless unmasked is set.
+func (w *rawWS) frame(b0 byte, payload []byte, unmasked bool) {
+	w.t.Helper()
+	hdr := appendFrameHeader(nil, b0&0x0f, len(payload))
+	hdr[0] = b0
+	p := bytes.Clone(payload)
+	if !unmasked {
+		hdr[1] |= 0x80
+		key := [4]byte{1, 2, 3, 250}
+		hdr = append(hdr, key[:]...)
+		maskBytes(key, p)
+	}
+	_, err := w.c.Write(append(hdr, p...))
+	require.NoError(w.t, err)
+}
+
+// read reads a server frame, which must be final and unmasked.
+func (w *rawWS) read() (byte, []byte) {
+	w.t.Helper()
+	var h [2]byte
+	_, err := io.ReadFull(w.br, h[:])
+	require.NoError(w.t, err)
+	require.Equal(w.t, byte(0x80), h[0]&0xf0, "FIN and no reserved bits")
+	require.Zero(w.t, h[1]&0x80, "server frames are not masked")
+	n := int(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var l [2]byte
+		_, err = io.ReadFull(w.br, l[:])
+		n = int(binary.BigEndian.Uint16(l[:]))
+	case 127:
+		var l [8]byte
+		_, err = io.ReadFull(w.br, l[:])
+		n = int(binary.BigEndian.Uint64(l[:]))
+	}
+	require.NoError(w.t, err)
+	p := make([]byte, n)
+	_, err = io.ReadFull(w.br, p)
+	require.NoError(w.t, err)
+	return h[0] & 0x0f, p
+}
+
+// closed reads the close frame and checks its status, then the end of the
+// connection.
+func (w *rawWS) closed(code int) {
+	w.t.Helper()
+	for {
+		op, p := w.read()
+		if op != opClose {
+			continue // a queued packet may come first
+		}
+		require.Len(w.t, p, 2)
+		assert.Equal(w.t, code, int(binary.BigEndian.Uint16(p)))
+		break
+	}
+	_, err := w.br.ReadByte()
+	assert.ErrorIs(w.t, err, io.EOF, "the server closes the connection after its close frame")
+}
+
+func TestWSOwnProtocol(t *testing.T) {
+	echo := func(h *harness) {
+		h.onMessage = func(s *Socket, data []byte, binary bool) {
+			if !binary {
+				data = append([]byte{'4'}, data...)
+			}
+			_ = s.Send(Frame{Data: data, Binary: binary})
+		}
+	}
+
+	t.Run("fragments and control frames", func(t *testing.T) {
+		h := newHarness(t, nil, echo)
+		w, _ := h.dialRawWS(t, "")
+		// "4hello" in three frames with a ping between them.
+		w.frame(opText, []byte("4he"), false)
+		w.frame(0x80|opPing, []byte("are you there"), false)
+		op, p := w.read()
+		assert.Equal(t, byte(opPong), op)
+		assert.Equal(t, "are you there", string(p))
+		w.frame(opContinuation, []byte("ll"), false)
+		w.frame(0x80|opPong, nil, false) // unsolicited pongs are ignored
+		w.frame(0x80|opContinuation, []byte("o"), false)
+		op, p = w.read()
+		assert.Equal(t, byte(opText), op)
+		assert.Equal(t, "4hello", string(p))
+		// A binary message of 70,000 bytes: a 64-bit length both ways.
+		big := bytes.Repeat([]byte{7, 8, 9}, 70000/3)
+		w.frame(0x80|opBinary, big, false)
+		op, p = w.read()
+		assert.Equal(t, byte(opBinary), op)
+		assert.True(t, bytes.Equal(big, p), "the 70,000 bytes come back")
+		// A close frame is answered with the same status, then the end.
+		w.frame(0x80|opClose, []byte{0x0f, 0xa0, 'b', 'y', 'e'}, false) // 4000
+		w.closed(4000)
+		ce := h.nextClose()
+		assert.Equal(t, ReasonTransportClose, ce.reason)
+	})
+
+	violations := map[string]func(w *rawWS){
+		"unmasked frame":           func(w *rawWS) { w.frame(0x80|opText, []byte("4x"), true) },
+		"reserved bit":             func(w *rawWS) { w.frame(0xc0|opText, []byte("4x"), false) },
+		"unknown opcode":           func(w *rawWS) { w.frame(0x80|0x3, []byte("4x"), false) },
+		"unknown control opcode":   func(w *rawWS) { w.frame(0x80|0xb, nil, false) },
+		"continuation first":       func(w *rawWS) { w.frame(0x80|opContinuation, []byte("4x"), false) },
+		"message inside a message": func(w *rawWS) { w.frame(opText, []byte("4x"), false); w.frame(0x80|opText, []byte("4y"), false) },
+		"fragmented control frame": func(w *rawWS) { w.frame(opPing, nil, false) },
+		"long control frame":       func(w *rawWS) { w.frame(0x80|opPing, make([]byte, 126), false) },
+		"close frame of one byte":  func(w *rawWS) { w.frame(0x80|opClose, []byte{3}, false) },
+	}
+	for name, send := range violations {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			w, _ := h.dialRawWS(t, "")
+			send(w)
+			w.closed(closeProtocolError)
+			ce := h.nextClose()
+			assert.Equal(t, ReasonTransportError, ce.reason)
+			assert.ErrorIs(t, ce.err, errWSProtocol)
+		})
+	}
+
+	t.Run("too big across fragments", func(t *testing.T) {
+		h := newHarness(t, &Options{MaxHTTPBufferSize: 100})
+		w, _ := h.dialRawWS(t, "")
+		w.frame(opText, bytes.Repeat([]byte("4"), 60), false)
+		w.frame(0x80|opContinuation, bytes.Repeat([]byte("x"), 41), false)
+		w.closed(closeTooBig)
+		ce := h.nextClose()
+		assert.Equal(t, ReasonTransportError, ce.reason)
+		assert.ErrorIs(t, ce.err, errWSTooBig)
+	})
+
+	t.Run("server close handshake", func(t *testing.T) {
+		h := newHarness(t, nil)
+		w, _ := h.dialRawWS(t, "")
+		s := recv(t, h.conn)
+		s.Close()
+		for { // the close packet, then the close frame
+			op, p := w.read()
+			if op == opClose {
+				assert.Equal(t, []byte{0x03, 0xe8}, p) // 1000
+				break
+			}
+			assert.Equal(t, "1", string(p))
+		}
+		w.frame(0x80|opClose, []byte{0x03, 0xe8}, false)
+		_, err := w.br.ReadByte()
+		assert.ErrorIs(t, err, io.EOF, "closed once the close frame is answered")
+		assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+	})
+
+	for name, tc := range map[string]struct{ header, want string }{
+		"version":     {"Sec-WebSocket-Version: 12\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "400 Bad Request\n13\n"},
+		"missing key": {"Sec-WebSocket-Version: 13\r\n", "400 Bad Request\n\n"},
+		"short key":   {"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c2hvcnQ=\r\n", "400 Bad Request\n\n"},
+	} {
+		t.Run("handshake "+name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			w, got := h.dialRawWS(t, tc.header)
+			require.Nil(t, w)
+			assert.True(t, strings.HasPrefix(got, tc.want), got)
+			assert.Zero(t, h.srv.ClientsCount())
+		})
+	}
+}
+
+// TestWSPingFromCoder checks pings of a library client (coder/websocket)
+// are answered while messages flow.
+func TestWSPingFromCoder(t *testing.T) {
+	h := newHarness(t, nil)
+	c, _ := h.wsHandshake()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	go func() { // reads, so that the pong is seen
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	require.NoError(t, c.Ping(ctx))
+	writeWS(t, c, "4after the ping")
+	assert.Equal(t, "after the ping", h.nextMsg().data)
+	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
+	assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
+}
+
+func TestMaskBytes(t *testing.T) {
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	for n := range 40 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i * 7)
+		}
+		got := bytes.Clone(b)
+		maskBytes(key, got)
+		for i := range b {
+			require.Equal(t, b[i]^key[i%4], got[i], "n=%d i=%d", n, i)
+		}
+	}
+}
+
+func TestAppendFrameHeader(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want []byte
+	}{
+		{0, []byte{0x81, 0}},
+		{125, []byte{0x81, 125}},
+		{126, []byte{0x81, 126, 0, 126}},
+		{65535, []byte{0x81, 126, 0xff, 0xff}},
+		{65536, []byte{0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
+	} {
+		assert.Equal(t, tc.want, appendFrameHeader(nil, opText, tc.n), "n=%d", tc.n)
+	}
+}
+
+// discardConn is a connection that takes every write and has nothing to
+// read.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
+func (discardConn) Close() error                { return nil }
+
+// FuzzWSReader feeds arbitrary bytes to the frame reader: it returns
+// messages within the limit or an error, and never panics.
+func FuzzWSReader(f *testing.F) {
+	frame := func(b0 byte, p string) []byte {
+		h := appendFrameHeader(nil, b0&0x0f, len(p))
+		h[0] = b0
+		h[1] |= 0x80
+		key := [4]byte{9, 8, 7, 6}
+		b := []byte(p)
+		maskBytes(key, b)
+		return append(append(h, key[:]...), b...)
+	}
+	f.Add(frame(0x81, "4hello"))
+	f.Add(append(frame(0x01, "4he"), append(frame(0x89, "x"), frame(0x80, "llo")...)...))
+	f.Add(frame(0x82, strings.Repeat("z", 300)))
+	f.Add(frame(0x88, "\x03\xe8"))
+	f.Add([]byte{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0})
+	pool := &sync.Pool{New: func() any { b := make([]byte, 0, 64); return &b }}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const limit = 1000
+		cc := &corkConn{Conn: discardConn{}, pool: pool}
+		r := wsReader{r: bytes.NewReader(data), cc: cc, limit: limit}
+		for range len(data) + 1 {
+			op, msg, err := r.readMessage()
+			if err != nil {
+				var ce *wsCloseError
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
+					!errors.Is(err, errWSProtocol) && !errors.Is(err, errWSTooBig) && !errors.As(err, &ce) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if op != opText && op != opBinary || len(msg) > limit {
+				t.Fatalf("message op %d of %d bytes", op, len(msg))
+			}
+		}
+		t.Fatal("more messages than bytes")
+	})
+}

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +17,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/gosio/socketio/sio/eio"
 	"github.com/gosio/socketio/sio/parser"
@@ -39,7 +42,9 @@ type conn interface {
 type dialer struct {
 	base      *url.URL // http://host:port/socket.io/
 	transport string
-	clients   []*http.Client // one per source address
+	clients   []*http.Client // one per source address (polling)
+	// netDialers are the same per source address (WebSocket).
+	netDialers []*net.Dialer
 }
 
 // newDialer returns a dialer for the server at rawURL, with nsrc source
@@ -77,6 +82,7 @@ func newDialer(rawURL, path, transport string, nsrc int) (*dialer, error) {
 			ReadBufferSize:      4096,
 		}
 		d.clients = append(d.clients, &http.Client{Transport: tr})
+		d.netDialers = append(d.netDialers, nd)
 	}
 	return d, nil
 }
@@ -103,31 +109,36 @@ func (d *dialer) dial(ctx context.Context, i int, h handler, done func()) (conn,
 	if d.transport == "polling" {
 		return dialPolling(ctx, d, hc, h, done)
 	}
-	return dialWS(ctx, d, hc, h, done)
+	return dialWS(ctx, d, i, h, done)
 }
 
-// wsConn is a session over WebSocket only (no polling first).
+// wsConn is a session over WebSocket only (no polling first). It speaks
+// the protocol itself, leanly (a buffered reader, one write per message),
+// so that the load tool spends little CPU per message and what it measures
+// is the server.
 type wsConn struct {
-	ws  *websocket.Conn
-	buf bytes.Buffer // reader goroutine only
+	nc  net.Conn
+	br  *bufio.Reader
+	msg []byte // the message being read; reader goroutine only
+
+	wmu  sync.Mutex
+	wbuf []byte
+	key  uint32 // masking key, changed for every frame
 }
 
-func dialWS(ctx context.Context, d *dialer, hc *http.Client, h handler, done func()) (*wsConn, error) {
-	scheme := "ws"
-	if d.base.Scheme == "https" {
-		scheme = "wss"
-	}
-	ws, _, err := websocket.Dial(ctx, d.url(scheme, ""), &websocket.DialOptions{HTTPClient: hc})
+func dialWS(ctx context.Context, d *dialer, i int, h handler, done func()) (*wsConn, error) {
+	c, err := d.handshakeWS(ctx, i)
 	if err != nil {
 		return nil, err
 	}
-	ws.SetReadLimit(16 << 20)
-	c := &wsConn{ws: ws}
 	fail := func(err error) (*wsConn, error) {
-		ws.CloseNow()
+		_ = c.nc.Close()
 		return nil, err
 	}
-	p, err := c.read(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.nc.SetDeadline(dl)
+	}
+	p, err := c.read()
 	if err != nil {
 		return fail(err)
 	}
@@ -138,7 +149,7 @@ func dialWS(ctx context.Context, d *dialer, hc *http.Client, h handler, done fun
 		return fail(err)
 	}
 	for {
-		p, err := c.read(ctx)
+		p, err := c.read()
 		if err != nil {
 			return fail(err)
 		}
@@ -153,10 +164,11 @@ func dialWS(ctx context.Context, d *dialer, hc *http.Client, h handler, done fun
 		}
 		return fail(fmt.Errorf("namespace connection refused: %q", p.Data))
 	}
+	_ = c.nc.SetDeadline(time.Time{})
 	go func() {
 		defer done()
 		for {
-			p, err := c.read(context.Background())
+			p, err := c.read()
 			if err != nil {
 				return
 			}
@@ -170,17 +182,96 @@ func dialWS(ctx context.Context, d *dialer, hc *http.Client, h handler, done fun
 	return c, nil
 }
 
-// read returns the next packet, valid until the next read.
-func (c *wsConn) read(ctx context.Context) (eio.Packet, error) {
-	typ, r, err := c.ws.Reader(ctx)
+// handshakeWS opens the TCP connection and runs the opening handshake.
+func (d *dialer) handshakeWS(ctx context.Context, i int) (*wsConn, error) {
+	nc, err := d.netDialers[i%len(d.netDialers)].DialContext(ctx, "tcp", d.base.Host)
 	if err != nil {
-		return eio.Packet{}, err
+		return nil, err
 	}
-	c.buf.Reset()
-	if _, err := c.buf.ReadFrom(r); err != nil {
-		return eio.Packet{}, err
+	if dl, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(dl)
 	}
-	return eio.DecodeFrame(c.buf.Bytes(), typ == websocket.MessageBinary)
+	var k [16]byte
+	_, _ = rand.Read(k[:])
+	key := base64.StdEncoding.EncodeToString(k[:])
+	u := d.url("", "")
+	req := "GET " + u[strings.Index(u, d.base.Path):] + " HTTP/1.1\r\nHost: " + d.base.Host +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	c := &wsConn{nc: nc, br: bufio.NewReaderSize(nc, 4096), key: binary.LittleEndian.Uint32(k[:])}
+	if _, err := io.WriteString(nc, req); err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	res, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	if res.StatusCode != http.StatusSwitchingProtocols || res.Header.Get("Sec-WebSocket-Accept") != base64.StdEncoding.EncodeToString(sum[:]) {
+		_ = nc.Close()
+		return nil, fmt.Errorf("websocket handshake refused: %s", res.Status)
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// read returns the next packet, valid until the next read. Pings are
+// answered; a close frame ends the connection.
+func (c *wsConn) read() (eio.Packet, error) {
+	c.msg = c.msg[:0]
+	var msgOp byte // the first frame's: text or binary
+	for {
+		var h [8]byte
+		if _, err := io.ReadFull(c.br, h[:2]); err != nil {
+			return eio.Packet{}, err
+		}
+		fin, op := h[0]&0x80 != 0, h[0]&0x0f
+		if h[1]&0x80 != 0 {
+			return eio.Packet{}, errors.New("masked server frame")
+		}
+		n := int(h[1] & 0x7f)
+		switch n {
+		case 126:
+			if _, err := io.ReadFull(c.br, h[:2]); err != nil {
+				return eio.Packet{}, err
+			}
+			n = int(binary.BigEndian.Uint16(h[:2]))
+		case 127:
+			if _, err := io.ReadFull(c.br, h[:8]); err != nil {
+				return eio.Packet{}, err
+			}
+			n = int(binary.BigEndian.Uint64(h[:8]))
+			if n < 0 || n > 1<<30 {
+				return eio.Packet{}, errors.New("frame too large")
+			}
+		}
+		start := len(c.msg)
+		c.msg = append(c.msg, make([]byte, n)...)
+		if _, err := io.ReadFull(c.br, c.msg[start:]); err != nil {
+			return eio.Packet{}, err
+		}
+		switch op {
+		case 0x8: // close
+			_ = c.nc.Close()
+			return eio.Packet{}, io.EOF
+		case 0x9: // ping
+			_ = c.writeFrame(0xa, c.msg[start:])
+			c.msg = c.msg[:start]
+			continue
+		case 0xa: // pong
+			c.msg = c.msg[:start]
+			continue
+		}
+		if op != 0 {
+			msgOp = op
+		}
+		if !fin {
+			continue
+		}
+		return eio.DecodeFrame(c.msg, msgOp == 0x2)
+	}
 }
 
 // handleCtrl answers a ping met during the handshake and fails on close.
@@ -194,13 +285,39 @@ func (c *wsConn) handleCtrl(ctx context.Context, p eio.Packet) error {
 	return nil
 }
 
-// Send implements conn.
-func (c *wsConn) Send(ctx context.Context, pkt []byte) error {
-	return c.ws.Write(ctx, websocket.MessageText, pkt)
+// Send implements conn: one masked text frame, in one write.
+func (c *wsConn) Send(_ context.Context, pkt []byte) error {
+	return c.writeFrame(0x1, pkt)
+}
+
+func (c *wsConn) writeFrame(op byte, p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	b := append(c.wbuf[:0], 0x80|op)
+	switch n := len(p); {
+	case n <= 125:
+		b = append(b, 0x80|byte(n))
+	case n <= 0xffff:
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
+	default:
+		b = binary.BigEndian.AppendUint64(append(b, 0x80|127), uint64(n))
+	}
+	c.key = c.key*1664525 + 1013904223 // a fresh key per frame
+	var k [4]byte
+	binary.LittleEndian.PutUint32(k[:], c.key)
+	b = append(b, k[:]...)
+	start := len(b)
+	b = append(b, p...)
+	for i := range b[start:] {
+		b[start+i] ^= k[i&3]
+	}
+	c.wbuf = b
+	_, err := c.nc.Write(b)
+	return err
 }
 
 // Close implements conn.
-func (c *wsConn) Close() { _ = c.ws.CloseNow() }
+func (c *wsConn) Close() { _ = c.nc.Close() }
 
 // pollConn is a session over HTTP long-polling (no upgrade). A poller
 // goroutine keeps one GET pending; a writer goroutine sends what is queued

@@ -201,14 +201,14 @@ func (w *corkWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c, rd, err := newCorkConn(nc, brw.Reader, w.pool, w.rpool)
+	c, err := newCorkConn(nc, brw.Reader, w.pool, w.rpool)
 	if err != nil {
 		return nil, nil, err
 	}
 	w.conn = c
 	r := brw.Reader // net/http's, 4 KiB
 	if c.raw != nil {
-		r = bufio.NewReaderSize(rd, 16)
+		r = bufio.NewReaderSize(c, 16)
 	}
 	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(c, wsWriteBuffer)), nil
 }

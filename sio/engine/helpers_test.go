@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,10 @@ import (
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
+
+// goroutineReadersEnv, set in the environment, has every WebSocket read by
+// a goroutine of its own instead of a poller (see TestGoroutineReaders).
+const goroutineReadersEnv = "ENGINE_TEST_GOROUTINE_READERS"
 
 // waitTimeout bounds every wait of the tests; it is only reached when a
 // test fails.
@@ -76,6 +81,7 @@ func newHarness(t testing.TB, opts *Options, setup ...func(*harness)) *harness {
 		closes:    make(chan closeEvent, 100),
 		closeSeen: make(map[string]int),
 	}
+	h.srv.noPoller = os.Getenv(goroutineReadersEnv) != ""
 	for _, f := range setup {
 		f(h)
 	}

@@ -51,6 +51,8 @@ type Server struct {
 	flushMu      sync.Mutex
 	flushQueue   fifo.Queue[*Socket]
 	flushWorkers int
+
+	pollerSet // see poller_linux.go
 }
 
 // NewServer returns a server configured by opts (nil means all defaults).

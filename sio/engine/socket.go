@@ -163,7 +163,9 @@ func (s *Socket) transportName() string {
 
 // OnMessage sets the handler of received messages. It is called from the
 // session's read path, one message at a time (never concurrently) and in
-// order, so it should not block for long; data is owned by the handler.
+// order; data is owned by the handler. It must not block: on Linux, the
+// WebSockets of many sessions are read by one goroutine (a poller), which
+// calls the handlers of all of them. Hand long work to another goroutine.
 // Set it from the server's OnConnection handler.
 func (s *Socket) OnMessage(fn func(data []byte, binary bool)) {
 	s.mu.Lock()

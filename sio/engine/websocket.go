@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -28,10 +30,24 @@ func (s *Server) initWebSocket() {
 // (see wsproto.go), except with permessage-deflate, which coder/websocket
 // speaks.
 type wsConn struct {
-	c     *websocket.Conn // nil: the engine's own protocol, with rd
-	rd    wsReader
-	cc    *corkConn  // under c, or the connection rd reads
-	rpool *sync.Pool // of *[wsReadChunk]byte, for readMessage
+	c     *websocket.Conn // nil: the engine's own protocol
+	cc    *corkConn       // under c, or the connection itself
+	rpool *sync.Pool      // of *[wsReadChunk]byte
+
+	// The engine's own protocol: the parser, and what it was not fed yet
+	// (rest, in chunk from rpool). Connections without a descriptor (TLS)
+	// are read through br.
+	p     wsParser
+	chunk *[wsReadChunk]byte
+	rest  []byte
+	br    *bufio.Reader
+	// With a poller (see poller_linux.go), the poller reads the connection
+	// for the session sess, under the id pid; closeTimer ends a close
+	// handshake the peer does not answer.
+	poll       atomic.Pointer[poller]
+	pid        uint64 // under poll.mu
+	sess       *Socket
+	closeTimer atomic.Pointer[time.Timer]
 	// v3 is set for a protocol 3 client, b64 when it also asked for binary
 	// as base64 text frames.
 	v3, b64 bool
@@ -75,7 +91,7 @@ func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
 			stop := context.AfterFunc(ctx, w.closeNow)
 			defer stop()
 		}
-		op, b, err := w.rd.readMessage()
+		op, b, err := w.readOwn()
 		if err != nil {
 			return eio.Packet{}, err
 		}
@@ -90,6 +106,11 @@ func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
 		}
 		binary = typ == websocket.MessageBinary
 	}
+	return w.decode(data, binary)
+}
+
+// decode decodes a message into a packet.
+func (w *wsConn) decode(data []byte, binary bool) (eio.Packet, error) {
 	if w.v3 {
 		if binary {
 			return decodeBinaryPacketV3(data)
@@ -97,6 +118,82 @@ func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
 		return decodePacketV3(data)
 	}
 	return eio.DecodeFrame(data, binary)
+}
+
+// readOwn returns the next data message, its opcode and payload, reading
+// as needed. It answers pings, and a close frame with a close frame (then
+// returns a *wsCloseError); a violation of the protocol gets a close frame
+// with its status, and its *wsError.
+func (w *wsConn) readOwn() (byte, []byte, error) {
+	for {
+		for len(w.rest) > 0 {
+			n, f, ok, err := w.p.next(w.rest)
+			w.rest = w.rest[n:]
+			if len(w.rest) == 0 {
+				w.releaseChunk()
+			}
+			if err != nil {
+				var we *wsError
+				if errors.As(err, &we) {
+					w.cc.writeClose(we.code)
+				}
+				return 0, nil, err
+			}
+			if !ok {
+				continue
+			}
+			switch f.op {
+			case opText, opBinary:
+				return f.op, f.data, nil
+			case opPing:
+				_ = w.cc.writeFrame(opPong, nil, f.data)
+			case opClose:
+				ce, err := parseClose(f.data)
+				if err != nil {
+					w.cc.writeClose(closeProtocolError)
+					return 0, nil, err
+				}
+				w.cc.writeClose(ce.Code) // no-op when ours went first
+				return 0, nil, ce
+			}
+		}
+		if err := w.fill(); err != nil {
+			if err == io.EOF && w.p.pending() {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, nil, err
+		}
+	}
+}
+
+// fill reads what comes next into a pooled chunk.
+func (w *wsConn) fill() error {
+	if w.cc.raw != nil {
+		r, err := w.cc.raw.readPooled(w.rpool)
+		if err != nil {
+			return err
+		}
+		w.chunk, w.rest = r.buf, r.buf[:r.n]
+		return nil
+	}
+	buf := w.rpool.Get().(*[wsReadChunk]byte)
+	n, err := w.br.Read(buf[:])
+	if n == 0 {
+		w.rpool.Put(buf)
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return err
+	}
+	w.chunk, w.rest = buf, buf[:n]
+	return nil
+}
+
+func (w *wsConn) releaseChunk() {
+	if w.chunk != nil {
+		w.rpool.Put(w.chunk)
+		w.chunk, w.rest = nil, nil
+	}
 }
 
 // readMessage reads the message r to its end, into a pooled chunk, and
@@ -142,6 +239,11 @@ func (w *wsConn) close(srv *Server) {
 		deadline := time.Now().Add(wsCloseTimeout)
 		_ = w.cc.SetWriteDeadline(deadline)
 		w.cc.writeClose(closeNormal)
+		if w.poll.Load() != nil {
+			// The poller reads the answer, which ends the connection.
+			w.closeTimer.Store(time.AfterFunc(wsCloseTimeout, w.closeNow))
+			return
+		}
 		_ = w.cc.SetReadDeadline(deadline)
 	}()
 }
@@ -150,6 +252,12 @@ func (w *wsConn) closeNow() {
 	if w.c != nil {
 		_ = w.c.CloseNow()
 		return
+	}
+	if p := w.poll.Load(); p != nil {
+		p.remove(w)
+		if t := w.closeTimer.Load(); t != nil {
+			t.Stop()
+		}
 	}
 	_ = w.cc.Close()
 }
@@ -161,13 +269,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 b
 	s.applyHeaders(w.Header(), r, sid)
 	v3b64 := v3 && r.URL.Query().Has("b64")
 	if !s.opts.PerMessageDeflate {
-		cc, rd, err := acceptOwn(w, r, &s.corkBufs, &s.readBufs)
-		if err != nil {
-			return nil, err
-		}
-		ws := &wsConn{cc: cc, rpool: &s.readBufs, v3: v3, b64: v3b64}
-		ws.rd = wsReader{r: rd, cc: cc, limit: s.opts.MaxHTTPBufferSize}
-		return ws, nil
+		return s.acceptOwn(w, r, v3, v3b64)
 	}
 	opts := &websocket.AcceptOptions{
 		// Origins are checked by CORS and AllowRequest, as upstream does.
@@ -203,10 +305,14 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, id s
 	sess.serveWebSocket(ws)
 }
 
-// serveWebSocket reads ws on a goroutine of the server's and returns, so
-// that the HTTP handler's goroutine, its deep stack and the request are
-// released: an idle WebSocket session holds one small reader goroutine.
+// serveWebSocket has ws read by a poller (Linux), or else by a goroutine
+// of the server's, and returns, so that the HTTP handler's goroutine, its
+// deep stack and the request are released: an idle WebSocket session holds
+// no goroutine (with a poller) or one small reader goroutine.
 func (s *Socket) serveWebSocket(ws *wsConn) {
+	if p := s.srv.pollerFor(ws); p != nil && p.start(s, ws) {
+		return
+	}
 	if !s.srv.goOwned(func() { s.readLoop(ws) }) {
 		s.closeWith(ReasonForcedServerClose, ErrServerClosed, false)
 		ws.closeNow()
@@ -335,15 +441,38 @@ func (s *Socket) readLoop(ws *wsConn) {
 	for {
 		p, err := ws.read(context.Background())
 		if err != nil {
-			if errors.Is(err, eio.ErrInvalidPacket) {
-				s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
-			} else {
-				s.closeWith(readErrorReason(err), err, false)
-			}
+			s.readError(err)
 			return
 		}
 		s.onPacket(p)
 	}
+}
+
+// readError closes the session after its WebSocket failed to read.
+func (s *Socket) readError(err error) {
+	if errors.Is(err, eio.ErrInvalidPacket) {
+		s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
+	} else {
+		s.closeWith(readErrorReason(err), err, false)
+	}
+}
+
+// readFailed ends w and the session after a read error or a close frame
+// met by a poller: a close frame answers the peer's or tells the violation,
+// then the connection is closed.
+func (s *Socket) readFailed(w *wsConn, err error) {
+	var we *wsError
+	var ce *wsCloseError
+	switch {
+	case errors.As(err, &we):
+		_ = w.cc.SetWriteDeadline(time.Now().Add(wsCloseTimeout))
+		w.cc.writeClose(we.code)
+	case errors.As(err, &ce):
+		_ = w.cc.SetWriteDeadline(time.Now().Add(wsCloseTimeout))
+		w.cc.writeClose(ce.Code) // no-op when ours went first
+	}
+	s.readError(err)
+	w.closeNow()
 }
 
 // readErrorReason maps a read error to the reason upstream gives: the peer

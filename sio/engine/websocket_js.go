@@ -14,6 +14,8 @@ import (
 // package compiles so that shared code can be vetted for js/wasm.
 type wsConn struct{}
 
+type pollerSet struct{ noPoller bool }
+
 var errNoWebSocket = errors.New("engine: WebSocket server not available on js/wasm")
 
 func (w *wsConn) write(context.Context, Frame) error       { return errNoWebSocket }

@@ -9,9 +9,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,11 +116,12 @@ func acceptKey(key string) string {
 	return base64.StdEncoding.EncodeToString(h[:])
 }
 
-// acceptOwn completes the opening handshake and hijacks the connection.
-func acceptOwn(w http.ResponseWriter, r *http.Request, pool, rpool *sync.Pool) (*corkConn, io.Reader, error) {
+// acceptOwn completes the opening handshake, hijacks the connection and
+// returns the session's WebSocket.
+func (s *Server) acceptOwn(w http.ResponseWriter, r *http.Request, v3, b64 bool) (*wsConn, error) {
 	if code, err := checkUpgrade(w, r); err != nil {
 		http.Error(w, err.Error(), code)
-		return nil, nil, err
+		return nil, err
 	}
 	h := w.Header()
 	h.Set("Upgrade", "websocket")
@@ -129,14 +130,26 @@ func acceptOwn(w http.ResponseWriter, r *http.Request, pool, rpool *sync.Pool) (
 	w.WriteHeader(http.StatusSwitchingProtocols)
 	nc, brw, err := http.NewResponseController(w).Hijack() // flushes the 101
 	if err != nil {
-		return nil, nil, fmt.Errorf("engine: hijacking the websocket connection: %w", err)
+		return nil, fmt.Errorf("engine: hijacking the websocket connection: %w", err)
 	}
-	c, rd, err := newCorkConn(nc, brw.Reader, pool, rpool)
-	if err != nil {
-		_ = nc.Close()
-		return nil, nil, err
+	cc := &corkConn{Conn: nc, pool: &s.corkBufs, rpool: &s.readBufs, raw: newRawConn(nc)}
+	ws := &wsConn{cc: cc, rpool: &s.readBufs, v3: v3, b64: b64}
+	ws.p.limit = s.opts.MaxHTTPBufferSize
+	if cc.raw == nil {
+		ws.br = brw.Reader // holds what the client sent after the handshake
+		return ws, nil
 	}
-	return c, rd, nil
+	// What the client sent after the handshake is parsed first.
+	if n := brw.Reader.Buffered(); n > 0 {
+		if n > wsReadChunk { // cannot happen: net/http's buffer is 4 KiB
+			_ = nc.Close()
+			return nil, errors.New("engine: hijacked buffer too large")
+		}
+		b, _ := brw.Reader.Peek(n)
+		ws.chunk = s.readBufs.Get().(*[wsReadChunk]byte)
+		ws.rest = ws.chunk[:copy(ws.chunk[:], b)]
+	}
+	return ws, nil
 }
 
 // appendFrameHeader appends the header of a final, unmasked frame (the
@@ -166,174 +179,210 @@ func maskBytes(key [4]byte, b []byte) {
 	}
 }
 
-// wsReader reads the frames of a client, one goroutine at a time.
-type wsReader struct {
-	r     io.Reader // the corkConn, or a bufio.Reader above it
-	cc    *corkConn // replies (pong, close) are written here
-	limit int64     // largest message
+// wsParser parses the frames of a client from its bytes as they come, so
+// that a reader can feed it whatever a read returned: a read goroutine
+// (see wsConn.readOwn) or a poller (see poller_linux.go). What it holds
+// between frames is a few bytes of header; a message is copied once, from
+// the read buffer into a buffer of its size.
+type wsParser struct {
+	limit int64 // largest message
+
+	hdr   [14]byte
+	hn    int    // header bytes held
+	frame bool   // the header is complete and the payload being read
+	op    byte   // the frame's
+	fin   bool   // the frame's
+	dst   []byte // where the frame's payload goes
+	dn    int    // how much of dst is filled
 
 	fragOp byte   // opcode of the fragmented message being read, 0 if none
 	frag   []byte // what it holds so far
 }
 
-// readMessage returns the next data message: its opcode (text or binary)
-// and its payload, in a buffer of its own. It answers pings, and a close
-// frame with a close frame, then returns a *wsCloseError. A protocol
-// violation or an oversized message gets a close frame with status 1002 or
-// 1009 and returns errWSProtocol or errWSTooBig.
-func (w *wsReader) readMessage() (byte, []byte, error) {
-	for {
-		op, data, err := w.readFrame()
-		if err != nil {
-			return 0, nil, err
-		}
-		if data != nil || op != 0 {
-			return op, data, nil
-		}
-	}
+// wsFrame is what the parser yields: a whole data message (text or
+// binary) or a control frame (ping, pong, close) with its payload.
+type wsFrame struct {
+	op   byte
+	data []byte
 }
 
-// fail sends a close frame with code and returns err.
-func (w *wsReader) fail(code int, err error, detail string) error {
-	w.cc.writeClose(code)
-	return fmt.Errorf("%w: %s", err, detail)
+// wsError is a violation of the protocol by the client, and the status of
+// the close frame it gets.
+type wsError struct {
+	code int
+	err  error
 }
 
-// readFrame reads one frame. For the last frame of a data message it
-// returns the message; for anything else (a control frame, a fragment)
-// op 0 and nil.
-func (w *wsReader) readFrame() (byte, []byte, error) {
-	var h [14]byte
-	if _, err := io.ReadFull(w.r, h[:2]); err != nil {
-		return 0, nil, err
+func (e *wsError) Error() string { return e.err.Error() }
+func (e *wsError) Unwrap() error { return e.err }
+
+func wsViolation(detail string) error {
+	return &wsError{closeProtocolError, fmt.Errorf("%w: %s", errWSProtocol, detail)}
+}
+
+// next parses b, the bytes that follow what it was fed before, up to the
+// end of a frame at most. It returns how much of b it used, and the frame
+// when one is complete (ok). A *wsError is final.
+func (p *wsParser) next(b []byte) (used int, f wsFrame, ok bool, err error) {
+	if !p.frame {
+		for {
+			need := 2
+			if p.hn >= 2 {
+				need = headerLen(p.hdr[1])
+			}
+			if p.hn == need {
+				break
+			}
+			if used == len(b) {
+				return used, wsFrame{}, false, nil
+			}
+			c := copy(p.hdr[p.hn:need], b[used:])
+			was := p.hn
+			p.hn += c
+			used += c
+			if was < 2 && p.hn >= 2 {
+				if err := p.check(); err != nil {
+					return used, wsFrame{}, false, err
+				}
+			}
+		}
+		if err := p.start(); err != nil {
+			return used, wsFrame{}, false, err
+		}
 	}
-	fin, op := h[0]&0x80 != 0, h[0]&0x0f
-	if h[0]&0x70 != 0 {
-		return 0, nil, w.fail(closeProtocolError, errWSProtocol, "reserved bits set")
+	c := copy(p.dst[p.dn:], b[used:])
+	p.dn += c
+	used += c
+	if p.dn < len(p.dst) {
+		return used, wsFrame{}, false, nil
 	}
-	if h[1]&0x80 == 0 {
-		return 0, nil, w.fail(closeProtocolError, errWSProtocol, "unmasked client frame")
+	f, ok = p.end()
+	return used, f, ok, nil
+}
+
+// headerLen is the length of a client frame's header, from its second byte.
+func headerLen(b1 byte) int {
+	switch b1 & 0x7f {
+	case 126:
+		return 2 + 2 + 4
+	case 127:
+		return 2 + 8 + 4
 	}
+	return 2 + 4
+}
+
+// check checks the first two bytes of a frame's header.
+func (p *wsParser) check() error {
+	b0, b1 := p.hdr[0], p.hdr[1]
+	op := b0 & 0x0f
+	switch {
+	case b0&0x70 != 0:
+		return wsViolation("reserved bits set")
+	case b1&0x80 == 0:
+		return wsViolation("unmasked client frame")
+	case op >= opClose:
+		if op > opPong {
+			return wsViolation("unknown control opcode " + strconv.Itoa(int(op)))
+		}
+		if b0&0x80 == 0 || b1&0x7f > 125 {
+			return wsViolation("fragmented or oversized control frame")
+		}
+	case op == opText || op == opBinary:
+		if p.fragOp != 0 {
+			return wsViolation("new message inside a fragmented one")
+		}
+	case op == opContinuation:
+		if p.fragOp == 0 {
+			return wsViolation("continuation frame without a message")
+		}
+	default:
+		return wsViolation("unknown opcode " + strconv.Itoa(int(op)))
+	}
+	return nil
+}
+
+// start sets the payload's destination up, once the header is complete.
+func (p *wsParser) start() error {
+	h := p.hdr[:p.hn]
+	p.op, p.fin = h[0]&0x0f, h[0]&0x80 != 0
 	n := uint64(h[1] & 0x7f)
 	switch n {
 	case 126:
-		if _, err := io.ReadFull(w.r, h[2:4]); err != nil {
-			return 0, nil, unexpected(err)
-		}
 		n = uint64(binary.BigEndian.Uint16(h[2:4]))
 	case 127:
-		if _, err := io.ReadFull(w.r, h[2:10]); err != nil {
-			return 0, nil, unexpected(err)
-		}
 		n = binary.BigEndian.Uint64(h[2:10])
-		if n > 1<<63-1 {
-			return 0, nil, w.fail(closeProtocolError, errWSProtocol, "payload length overflows")
-		}
 	}
-	var key [4]byte
-	if _, err := io.ReadFull(w.r, key[:]); err != nil {
-		return 0, nil, unexpected(err)
-	}
-
-	if op >= opClose { // control frame
-		if !fin || n > 125 {
-			return 0, nil, w.fail(closeProtocolError, errWSProtocol, "fragmented or oversized control frame")
-		}
-		var pb [125]byte
-		p := pb[:n]
-		if _, err := io.ReadFull(w.r, p); err != nil {
-			return 0, nil, unexpected(err)
-		}
-		maskBytes(key, p)
-		switch op {
-		case opPing:
-			w.cc.writeFrame(opPong, nil, p)
-			return 0, nil, nil
-		case opPong:
-			return 0, nil, nil
-		case opClose:
-			ce := &wsCloseError{Code: closeNoStatus}
-			if len(p) == 1 {
-				return 0, nil, w.fail(closeProtocolError, errWSProtocol, "close frame of one byte")
-			}
-			if len(p) >= 2 {
-				ce.Code = int(binary.BigEndian.Uint16(p))
-				ce.Reason = string(p[2:])
-			}
-			w.cc.writeClose(ce.Code) // no-op when ours went first
-			return 0, nil, ce
-		default:
-			return 0, nil, w.fail(closeProtocolError, errWSProtocol, "unknown control opcode "+strconv.Itoa(int(op)))
-		}
-	}
-
-	switch op {
-	case opText, opBinary:
-		if w.fragOp != 0 {
-			return 0, nil, w.fail(closeProtocolError, errWSProtocol, "new message inside a fragmented one")
-		}
-	case opContinuation:
-		if w.fragOp == 0 {
-			return 0, nil, w.fail(closeProtocolError, errWSProtocol, "continuation frame without a message")
-		}
+	switch {
+	case p.op >= opClose:
+		p.dst = make([]byte, n)
+	case n > uint64(p.limit)-uint64(len(p.frag)):
+		return &wsError{closeTooBig, fmt.Errorf("%w: over %d bytes", errWSTooBig, p.limit)}
+	case p.fin && p.fragOp == 0: // a whole message in one frame, the usual case
+		p.dst = make([]byte, n)
 	default:
-		return 0, nil, w.fail(closeProtocolError, errWSProtocol, "unknown opcode "+strconv.Itoa(int(op)))
-	}
-	if n+uint64(len(w.frag)) > uint64(w.limit) {
-		return 0, nil, w.fail(closeTooBig, errWSTooBig, "over "+strconv.FormatInt(w.limit, 10)+" bytes")
-	}
-	if fin && w.fragOp == 0 { // a whole message in one frame, the usual case
-		data := make([]byte, n)
-		if _, err := io.ReadFull(w.r, data); err != nil {
-			return 0, nil, unexpected(err)
+		if p.fragOp == 0 {
+			p.fragOp = p.op
 		}
-		maskBytes(key, data)
-		return op, data, nil
+		start := len(p.frag)
+		p.frag = slices.Grow(p.frag, int(n))[:start+int(n)]
+		p.dst = p.frag[start:]
 	}
-	if w.fragOp == 0 {
-		w.fragOp = op
-	}
-	start := len(w.frag)
-	w.frag = append(w.frag, make([]byte, n)...)
-	if _, err := io.ReadFull(w.r, w.frag[start:]); err != nil {
-		return 0, nil, unexpected(err)
-	}
-	maskBytes(key, w.frag[start:])
-	if !fin {
-		return 0, nil, nil
-	}
-	op, data := w.fragOp, w.frag
-	w.fragOp, w.frag = 0, nil
-	return op, data, nil
+	p.frame, p.dn = true, 0
+	return nil
 }
 
-// unexpected turns an EOF inside a frame into io.ErrUnexpectedEOF.
-func unexpected(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
+// end unmasks a complete frame's payload and returns what it completes.
+func (p *wsParser) end() (wsFrame, bool) {
+	var key [4]byte
+	copy(key[:], p.hdr[p.hn-4:p.hn])
+	maskBytes(key, p.dst)
+	f := wsFrame{op: p.op, data: p.dst}
+	p.frame, p.hn, p.dst = false, 0, nil
+	switch {
+	case f.op >= opClose:
+		return f, true
+	case !p.fin:
+		return wsFrame{}, false
+	case p.fragOp != 0:
+		f = wsFrame{op: p.fragOp, data: p.frag}
+		p.fragOp, p.frag = 0, nil
 	}
-	return err
+	return f, true
 }
 
-// newCorkConn puts a corkConn on a hijacked connection, and returns the
-// reader to read frames from: the corkConn itself when it reads its
-// descriptor, else a buffered reader (which also holds what the client sent
-// after the handshake).
-func newCorkConn(nc net.Conn, br *bufio.Reader, pool, rpool *sync.Pool) (*corkConn, io.Reader, error) {
+// pending reports whether a frame is partly parsed.
+func (p *wsParser) pending() bool { return p.hn > 0 || p.fragOp != 0 }
+
+// parseClose reads the payload of a close frame.
+func parseClose(data []byte) (*wsCloseError, error) {
+	ce := &wsCloseError{Code: closeNoStatus}
+	switch {
+	case len(data) == 1:
+		return nil, wsViolation("close frame of one byte")
+	case len(data) >= 2:
+		ce.Code = int(binary.BigEndian.Uint16(data))
+		ce.Reason = string(data[2:])
+	}
+	return ce, nil
+}
+
+// newCorkConn puts a corkConn on a hijacked connection for
+// coder/websocket. When the corkConn reads the descriptor itself, what the
+// client sent after the handshake, in br, is moved into it.
+func newCorkConn(nc net.Conn, br *bufio.Reader, pool, rpool *sync.Pool) (*corkConn, error) {
 	c := &corkConn{Conn: nc, pool: pool, rpool: rpool, raw: newRawConn(nc)}
 	if c.raw == nil {
-		return c, br, nil
+		return c, nil
 	}
-	// What the client sent after the handshake is read first.
 	if n := br.Buffered(); n > 0 {
 		if n > wsReadChunk { // cannot happen: net/http's buffer is 4 KiB
-			return nil, nil, errors.New("engine: hijacked buffer too large")
+			return nil, errors.New("engine: hijacked buffer too large")
 		}
 		b, _ := br.Peek(n)
 		buf := rpool.Get().(*[wsReadChunk]byte)
 		c.rbuf, c.roff, c.rn = buf, 0, copy(buf[:], b)
 	}
-	return c, c, nil
+	return c, nil
 }
 
 // writeFrame writes a final frame of payload pre then data: appended to

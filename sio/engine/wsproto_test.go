@@ -11,8 +11,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -143,6 +145,17 @@ func TestWSOwnProtocol(t *testing.T) {
 		op, p = w.read()
 		assert.Equal(t, byte(opText), op)
 		assert.Equal(t, "4hello", string(p))
+		// A frame written a byte at a time.
+		f := appendFrameHeader(nil, opText, 5)
+		f[1] |= 0x80
+		f = append(f, 0, 0, 0, 0)
+		f = append(f, "4slow"...)
+		for i := range f {
+			_, err := w.c.Write(f[i : i+1])
+			require.NoError(t, err)
+		}
+		op, p = w.read()
+		assert.Equal(t, "4slow", string(p))
 		// A binary message of 70,000 bytes: a 64-bit length both ways.
 		big := bytes.Repeat([]byte{7, 8, 9}, 70000/3)
 		w.frame(0x80|opBinary, big, false)
@@ -224,6 +237,20 @@ func TestWSOwnProtocol(t *testing.T) {
 	}
 }
 
+// TestGoroutineReaders runs the WebSocket tests again with a reader
+// goroutine per connection (as on systems without epoll, and for
+// connections without a descriptor) instead of the pollers.
+func TestGoroutineReaders(t *testing.T) {
+	if os.Getenv(goroutineReadersEnv) != "" || runtime.GOOS != "linux" {
+		t.Skip("this run has goroutine readers already")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^(TestWebSocket|TestUpgrade|TestWS|TestSocketClose|TestServerShutdown|TestHeartbeatWebSocket|TestEIO3)", "-test.count=1")
+	cmd.Env = append(os.Environ(), goroutineReadersEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "PASS")
+}
+
 // TestWSPingFromCoder checks pings of a library client (coder/websocket)
 // are answered while messages flow.
 func TestWSPingFromCoder(t *testing.T) {
@@ -275,16 +302,59 @@ func TestAppendFrameHeader(t *testing.T) {
 	}
 }
 
-// discardConn is a connection that takes every write and has nothing to
-// read.
-type discardConn struct{ net.Conn }
+// parseAll feeds data to a parser in pieces of size step and returns the
+// frames it yields, and its error.
+func parseAll(data []byte, step int, limit int64) ([]wsFrame, error) {
+	p := wsParser{limit: limit}
+	var out []wsFrame
+	for len(data) > 0 {
+		piece := data[:min(step, len(data))]
+		data = data[len(piece):]
+		for len(piece) > 0 {
+			n, f, ok, err := p.next(piece)
+			piece = piece[n:]
+			if err != nil {
+				return out, err
+			}
+			if n == 0 && !ok {
+				return out, errors.New("no progress")
+			}
+			if ok {
+				out = append(out, wsFrame{f.op, bytes.Clone(f.data)})
+			}
+		}
+	}
+	return out, nil
+}
 
-func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
-func (discardConn) Close() error                { return nil }
+func TestWSParserPieces(t *testing.T) {
+	frame := func(b0 byte, p string) []byte {
+		h := appendFrameHeader(nil, b0&0x0f, len(p))
+		h[0] = b0
+		h[1] |= 0x80
+		key := [4]byte{9, 8, 7, 6}
+		b := []byte(p)
+		maskBytes(key, b)
+		return append(append(h, key[:]...), b...)
+	}
+	var in []byte
+	in = append(in, frame(0x81, "4hello")...)
+	in = append(in, frame(0x02, "ab")...)
+	in = append(in, frame(0x89, "")...)
+	in = append(in, frame(0x80, strings.Repeat("c", 300))...)
+	in = append(in, frame(0x81, "")...)
+	want := []wsFrame{{opText, []byte("4hello")}, {opPing, []byte{}}, {opBinary, []byte("ab" + strings.Repeat("c", 300))}, {opText, []byte{}}}
+	for step := 1; step <= len(in); step++ {
+		got, err := parseAll(in, step, 1000)
+		require.NoError(t, err, "step %d", step)
+		require.Equal(t, want, got, "step %d", step)
+	}
+}
 
-// FuzzWSReader feeds arbitrary bytes to the frame reader: it returns
-// messages within the limit or an error, and never panics.
-func FuzzWSReader(f *testing.F) {
+// FuzzWSParser feeds arbitrary bytes to the frame parser, whole and one
+// byte at a time: it never panics, yields messages within the limit or a
+// typed error, and yields the same however the bytes are split.
+func FuzzWSParser(f *testing.F) {
 	frame := func(b0 byte, p string) []byte {
 		h := appendFrameHeader(nil, b0&0x0f, len(p))
 		h[0] = b0
@@ -299,25 +369,29 @@ func FuzzWSReader(f *testing.F) {
 	f.Add(frame(0x82, strings.Repeat("z", 300)))
 	f.Add(frame(0x88, "\x03\xe8"))
 	f.Add([]byte{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0})
-	pool := &sync.Pool{New: func() any { b := make([]byte, 0, 64); return &b }}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const limit = 1000
-		cc := &corkConn{Conn: discardConn{}, pool: pool}
-		r := wsReader{r: bytes.NewReader(data), cc: cc, limit: limit}
-		for range len(data) + 1 {
-			op, msg, err := r.readMessage()
-			if err != nil {
-				var ce *wsCloseError
-				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
-					!errors.Is(err, errWSProtocol) && !errors.Is(err, errWSTooBig) && !errors.As(err, &ce) {
-					t.Fatalf("unexpected error %v", err)
-				}
-				return
-			}
-			if op != opText && op != opBinary || len(msg) > limit {
-				t.Fatalf("message op %d of %d bytes", op, len(msg))
+		whole, err1 := parseAll(data, len(data), limit)
+		bytewise, err2 := parseAll(data, 1, limit)
+		for _, err := range []error{err1, err2} {
+			var we *wsError
+			if err != nil && !errors.As(err, &we) {
+				t.Fatalf("untyped error %v", err)
 			}
 		}
-		t.Fatal("more messages than bytes")
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("whole: %v, byte by byte: %v", err1, err2)
+		}
+		if len(whole) != len(bytewise) {
+			t.Fatalf("%d frames whole, %d byte by byte", len(whole), len(bytewise))
+		}
+		for i := range whole {
+			if whole[i].op != bytewise[i].op || !bytes.Equal(whole[i].data, bytewise[i].data) {
+				t.Fatalf("frame %d differs", i)
+			}
+			if len(whole[i].data) > limit {
+				t.Fatalf("frame of %d bytes", len(whole[i].data))
+			}
+		}
 	})
 }

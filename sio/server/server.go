@@ -14,8 +14,10 @@
 // there: each connection has one queue of handlers (events, connection,
 // disconnecting and disconnect handlers, and acknowledgement callbacks of
 // every namespace joined over it), run one at a time in the order the
-// packets arrived, on a goroutine that exists only while the queue is not
-// empty. As with the official server, what a client sends is therefore
+// packets arrived, on a goroutine that the connection has only while the
+// queue is not empty (goroutines are reused from one connection to another).
+// The read path itself may serve many connections (engine's pollers), so
+// nothing user-supplied runs there but the match function of OfFunc. As with the official server, what a client sends is therefore
 // handled in the order it was sent, across namespaces. A handler may block,
 // including on EmitWithAck on its own socket: acknowledgements are
 // delivered from the read path directly. Handlers of different connections
@@ -130,6 +132,7 @@ type Server struct {
 
 	goMu    sync.Mutex
 	stopped bool           // no goroutine may start any more
+	idle    []chan func()  // parked goroutines, waiting for work (see spawn)
 	wg      sync.WaitGroup // handler queues and connect goroutines
 }
 
@@ -352,25 +355,79 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) stop() {
 	s.goMu.Lock()
 	s.stopped = true
+	idle := s.idle
+	s.idle = nil
 	s.goMu.Unlock()
+	for _, w := range idle {
+		w <- nil // never blocks: an idle goroutine's channel is empty
+	}
 	s.cancel()
 }
 
-// spawn runs fn on a new goroutine counted by s.wg; it reports false, and
-// does nothing, once the server is stopped.
+// maxIdleWorkers bounds the goroutines kept parked for the next handler
+// run (a few KiB of stack each).
+const maxIdleWorkers = 256
+
+// spawn runs fn on a goroutine counted by s.wg: one parked after running
+// something else, or a new one. A goroutine that ran handlers has the stack
+// they need, where a new one starts small and would grow (copying its
+// stack) on nearly every message. It reports false, and does nothing, once
+// the server is stopped.
 func (s *Server) spawn(fn func()) bool {
 	s.goMu.Lock()
 	if s.stopped {
 		s.goMu.Unlock()
 		return false
 	}
+	if n := len(s.idle); n > 0 {
+		w := s.idle[n-1]
+		s.idle[n-1] = nil
+		s.idle = s.idle[:n-1]
+		s.goMu.Unlock()
+		w <- fn // never blocks: the channel has room for one
+		return true
+	}
 	s.wg.Add(1)
 	s.goMu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		fn()
-	}()
+	go s.work(fn)
 	return true
+}
+
+// presizeStack makes sure the goroutine has the stack a handler needs
+// (encoding its replies included), growing it here, where its stack holds
+// two frames, rather than deep in the handler, where growing copies and
+// adjusts many: a new goroutine starts with a small stack, and a parked one
+// has its stack shrunk by the garbage collector.
+//
+//go:noinline
+func presizeStack() {
+	var frame [5 << 10]byte
+	touchStack(frame[:])
+}
+
+//go:noinline
+func touchStack(b []byte) { b[len(b)-1] = 1 }
+
+// work runs fn, then whatever spawn hands it, parking in between, until
+// the server stops or enough goroutines are parked already.
+func (s *Server) work(fn func()) {
+	defer s.wg.Done()
+	var w chan func()
+	for fn != nil {
+		presizeStack()
+		fn()
+		s.goMu.Lock()
+		if s.stopped || len(s.idle) >= maxIdleWorkers {
+			s.goMu.Unlock()
+			return
+		}
+		if w == nil {
+			w = make(chan func(), 1)
+		}
+		s.idle = append(s.idle, w)
+		s.goMu.Unlock()
+		fn = <-w
+	}
 }
 
 func (s *Server) closeSockets() {

@@ -1,0 +1,330 @@
+//go:build linux
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+)
+
+// A poller reads the WebSockets of many sessions (those the engine speaks
+// itself, on a TCP or Unix connection): its goroutine waits on an epoll
+// instance of its own, which Go's poller watches like any descriptor, and
+// reads each connection that has data, parses its frames and delivers its
+// packets. An idle WebSocket session then has no goroutine at all, and a
+// message costs one read: a reader goroutine per connection reads a second
+// time to learn that nothing is left, parks, and is scheduled again when
+// data comes. The connections stay in Go's poller too, for their writes,
+// deadlines and close.
+//
+// Packets are delivered on the poller's goroutine, as they would be on a
+// reader goroutine: what the engine and the Socket.IO server do with them
+// does not block (handlers run on their own goroutines).
+type poller struct {
+	srv  *Server
+	epfd int
+	file *os.File // epfd, watched by Go's poller
+	rc   syscall.RawConn
+
+	mu    sync.Mutex
+	conns map[uint64]*wsConn // nil once the poller is closed
+	next  uint64
+
+	// The poller's goroutine only.
+	events [128]syscall.EpollEvent
+	nev    int
+	werr   error
+	waitFn func(fd uintptr) bool
+	buf    [64 << 10]byte
+	n      int
+	rerr   error
+	readFn func(fd uintptr) bool
+	again  []*wsConn // read as far as fairness allows, to read again
+}
+
+// pollerSet holds the Server's pollers, made on first use; Server.mu.
+// noPoller (tests) has every WebSocket read by a goroutine of its own.
+type pollerSet struct {
+	all        []*poller
+	nextPoller int
+	pollFailed bool
+	noPoller   bool
+}
+
+// epollET is EPOLLET as an event mask (syscall has it as a negative int).
+const epollET = 1 << 31
+
+// pollerRounds bounds the reads of one connection in a row, when each
+// fills the buffer, before the others get their turn.
+const pollerRounds = 8
+
+func newPoller(srv *Server) (*poller, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		_ = syscall.Close(epfd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	// A non-blocking descriptor given to os.NewFile is added to Go's poller.
+	f := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	p := &poller{srv: srv, epfd: epfd, file: f, rc: rc, conns: make(map[uint64]*wsConn)}
+	p.waitFn, p.readFn = p.wait, p.readFd
+	return p, nil
+}
+
+// pollerFor returns the poller to read w, or nil when w is read by a
+// goroutine of its own: coder/websocket's connections, connections without
+// a descriptor, and every connection when the pollers cannot be made.
+func (s *Server) pollerFor(w *wsConn) *poller {
+	if w.c != nil || w.cc.raw == nil || s.noPoller {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.pollFailed {
+		return nil
+	}
+	if s.all == nil {
+		n := runtime.GOMAXPROCS(0)
+		for range n {
+			p, err := newPoller(s)
+			if err != nil {
+				s.log.Warn("engine: no poller, websockets are read by goroutines", "err", err)
+				for _, p := range s.all {
+					_ = p.file.Close()
+				}
+				s.all, s.pollFailed = nil, true
+				return nil
+			}
+			s.all = append(s.all, p)
+		}
+		for _, p := range s.all {
+			s.wg.Add(1)
+			go p.loop()
+			context.AfterFunc(s.ctx, func() { _ = p.file.Close() })
+		}
+	}
+	p := s.all[s.nextPoller%len(s.all)]
+	s.nextPoller++
+	return p
+}
+
+// start delivers what w holds already (what followed the handshake or the
+// upgrade packet), then has the poller read w for the session s. It
+// reports false when the poller cannot take w, which must then be read by
+// a goroutine.
+func (p *poller) start(s *Socket, w *wsConn) bool {
+	w.sess = s
+	if len(w.rest) > 0 {
+		ok := p.deliver(w, w.rest)
+		w.releaseChunk()
+		if !ok {
+			return true // failed, and handled
+		}
+	}
+	fc, ok := w.cc.raw.(*fdConn)
+	if !ok {
+		return false
+	}
+	p.mu.Lock()
+	if p.conns == nil {
+		p.mu.Unlock()
+		return false
+	}
+	p.next++
+	id := p.next
+	w.pid = id
+	w.poll.Store(p)
+	p.conns[id] = w
+	p.mu.Unlock()
+	var cerr error
+	err := fc.rc.Control(func(fd uintptr) {
+		// Edge-triggered: an event for every arrival of data, read until
+		// a read returns less than asked (see read).
+		ev := syscall.EpollEvent{
+			Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET,
+			Fd:     int32(uint32(id)),
+			Pad:    int32(uint32(id >> 32)),
+		}
+		cerr = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
+	})
+	if err == nil && cerr != nil {
+		err = os.NewSyscallError("epoll_ctl", cerr)
+	}
+	if err != nil {
+		p.remove(w)
+		w.poll.Store(nil)
+		if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
+			return true // closed meanwhile: nothing to read
+		}
+		p.srv.log.Debug("engine: poller refused a connection", "err", err)
+		return false
+	}
+	return true
+}
+
+// remove stops delivering w's events. The descriptor leaves the epoll
+// instance when it is closed.
+func (p *poller) remove(w *wsConn) {
+	p.mu.Lock()
+	if p.conns != nil && p.conns[w.pid] == w {
+		delete(p.conns, w.pid)
+	}
+	p.mu.Unlock()
+}
+
+// wait collects the events ready, without waiting: Go's poller does the
+// waiting, on the epoll descriptor.
+func (p *poller) wait(fd uintptr) bool {
+	for {
+		p.nev, p.werr = syscall.EpollWait(int(fd), p.events[:], 0)
+		if p.werr == syscall.EINTR {
+			continue
+		}
+		return p.werr != nil || p.nev > 0 || len(p.again) > 0
+	}
+}
+
+func (p *poller) readFd(fd uintptr) bool {
+	for {
+		p.n, p.rerr = syscall.Read(int(fd), p.buf[:])
+		if p.rerr != syscall.EINTR {
+			return true
+		}
+	}
+}
+
+// loop reads the connections that have data, until the poller is closed;
+// the connections left are closed then.
+func (p *poller) loop() {
+	defer p.srv.wg.Done()
+	var again []*wsConn
+	for {
+		if err := p.rc.Read(p.waitFn); err != nil || p.werr != nil {
+			if p.werr != nil {
+				p.srv.log.Error("engine: poller failed", "err", p.werr)
+			}
+			break
+		}
+		for _, ev := range p.events[:p.nev] {
+			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			p.mu.Lock()
+			w := p.conns[id]
+			p.mu.Unlock()
+			if w != nil {
+				p.read(w)
+			}
+		}
+		// The handlers of what was delivered run before the next batch is
+		// read (when cores are fewer than the goroutines that want one), so
+		// that the goroutines running them stay few, and are reused.
+		runtime.Gosched()
+		again, p.again = p.again, again[:0]
+		for i, w := range again {
+			p.mu.Lock()
+			live := p.conns != nil && p.conns[w.pid] == w
+			p.mu.Unlock()
+			if live {
+				p.read(w)
+			}
+			again[i] = nil
+		}
+	}
+	_ = p.file.Close()
+	p.mu.Lock()
+	conns := p.conns
+	p.conns = nil
+	p.mu.Unlock()
+	for _, w := range conns {
+		w.closeNow()
+	}
+}
+
+// read reads w until the socket has nothing more, or pollerRounds times.
+func (p *poller) read(w *wsConn) {
+	rc := w.cc.raw.(*fdConn).rc
+	for range pollerRounds {
+		if err := rc.Read(p.readFn); err != nil {
+			p.fail(w, err)
+			return
+		}
+		switch {
+		case p.rerr == syscall.EAGAIN:
+			return
+		case p.rerr != nil:
+			p.fail(w, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", p.rerr)})
+			return
+		case p.n == 0:
+			p.fail(w, io.EOF)
+			return
+		}
+		if !p.deliver(w, p.buf[:p.n]) {
+			return
+		}
+		if p.n < len(p.buf) {
+			// All that was there is read: data arriving since comes with
+			// an event of its own (edge-triggered).
+			return
+		}
+	}
+	p.again = append(p.again, w)
+}
+
+// deliver parses b, the next bytes of w, and delivers its packets. It
+// reports false when w failed.
+func (p *poller) deliver(w *wsConn, b []byte) bool {
+	for len(b) > 0 {
+		n, f, ok, err := w.p.next(b)
+		b = b[n:]
+		if err != nil {
+			p.fail(w, err)
+			return false
+		}
+		if !ok {
+			continue
+		}
+		switch f.op {
+		case opText, opBinary:
+			pk, err := w.decode(f.data, f.op == opBinary)
+			if err != nil {
+				p.fail(w, err)
+				return false
+			}
+			w.sess.onPacket(pk)
+		case opPing:
+			data := f.data
+			p.srv.goOwned(func() { _ = w.cc.writeFrame(opPong, nil, data) })
+		case opClose:
+			ce, err := parseClose(f.data)
+			if err != nil {
+				p.fail(w, err)
+			} else {
+				p.fail(w, ce)
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// fail ends w after a read error or a close frame: the rest, which
+// writes, runs on a goroutine of its own.
+func (p *poller) fail(w *wsConn, err error) {
+	p.remove(w)
+	if !p.srv.goOwned(func() { w.sess.readFailed(w, err) }) {
+		w.closeNow()
+	}
+}

@@ -1,0 +1,41 @@
+//go:build linux
+
+package engine
+
+import (
+	"bytes"
+	"os"
+	"runtime/pprof"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPollerReadsWebSockets checks that on Linux a WebSocket session is
+// read by a poller: it has no goroutine of its own, and its messages
+// arrive.
+func TestPollerReadsWebSockets(t *testing.T) {
+	if os.Getenv(goroutineReadersEnv) != "" {
+		t.Skip("goroutine readers")
+	}
+	h := newHarness(t, nil)
+	c, sid := h.wsHandshake()
+	s := recv(t, h.conn)
+	require.Equal(t, sid, s.ID())
+	s.mu.Lock()
+	ws := s.ws
+	s.mu.Unlock()
+	require.NotNil(t, ws.poll.Load(), "the session is read by a poller")
+
+	var buf bytes.Buffer
+	require.NoError(t, pprof.Lookup("goroutine").WriteTo(&buf, 1))
+	assert.NotContains(t, buf.String(), "readLoop", "no reader goroutine")
+
+	for _, m := range []string{"one", "two", "three"} {
+		writeWS(t, c, "4"+m)
+		assert.Equal(t, m, h.nextMsg().data)
+	}
+	writeWS(t, c, "1")
+	assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
+}

@@ -399,10 +399,15 @@ func (s *Server) spawn(fn func()) bool {
 // adjusts many: a new goroutine starts with a small stack, and a parked one
 // has its stack shrunk by the garbage collector.
 //
+// The frame is reserved on entry, which grows the stack if it is short,
+// and only zeroed in the branch, which never runs.
+//
 //go:noinline
-func presizeStack() {
-	var frame [5 << 10]byte
-	touchStack(frame[:])
+func presizeStack(never bool) {
+	if never {
+		var frame [5 << 10]byte
+		touchStack(frame[:])
+	}
 }
 
 //go:noinline
@@ -414,7 +419,7 @@ func (s *Server) work(fn func()) {
 	defer s.wg.Done()
 	var w chan func()
 	for fn != nil {
-		presizeStack()
+		presizeStack(false)
 		fn()
 		s.goMu.Lock()
 		if s.stopped || len(s.idle) >= maxIdleWorkers {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,7 +27,9 @@ func TestPollerReadsWebSockets(t *testing.T) {
 	s.mu.Lock()
 	ws := s.ws
 	s.mu.Unlock()
-	require.NotNil(t, ws.poll.Load(), "the session is read by a poller")
+	// The session is handed to its poller right after OnConnection.
+	require.Eventually(t, func() bool { return ws.poll.Load() != nil }, waitTimeout, time.Millisecond,
+		"the session is read by a poller")
 
 	var buf bytes.Buffer
 	require.NoError(t, pprof.Lookup("goroutine").WriteTo(&buf, 1))

@@ -35,6 +35,9 @@ type poller struct {
 	mu    sync.Mutex
 	conns map[uint64]*wsConn // nil once the poller is closed
 	next  uint64
+	// stopping is set when the server closes: the poller stops once the
+	// close handshakes under way are over.
+	stopping bool
 
 	// The poller's goroutine only.
 	events [128]syscall.EpollEvent
@@ -114,7 +117,7 @@ func (s *Server) pollerFor(w *wsConn) *poller {
 		for _, p := range s.all {
 			s.wg.Add(1)
 			go p.loop()
-			context.AfterFunc(s.ctx, func() { _ = p.file.Close() })
+			context.AfterFunc(s.ctx, p.stop)
 		}
 	}
 	p := s.all[s.nextPoller%len(s.all)]
@@ -140,7 +143,7 @@ func (p *poller) start(s *Socket, w *wsConn) bool {
 		return false
 	}
 	p.mu.Lock()
-	if p.conns == nil {
+	if p.conns == nil || p.stopping {
 		p.mu.Unlock()
 		return false
 	}
@@ -183,7 +186,33 @@ func (p *poller) remove(w *wsConn) {
 	if p.conns != nil && p.conns[w.pid] == w {
 		delete(p.conns, w.pid)
 	}
+	done := p.stopping && len(p.conns) == 0
 	p.mu.Unlock()
+	if done {
+		_ = p.file.Close() // ends the loop
+	}
+}
+
+// stop ends the poller once the server is closed: the connections in a
+// close handshake are read until it completes (or times out), as a reader
+// goroutine would; any other is closed now.
+func (p *poller) stop() {
+	p.mu.Lock()
+	p.stopping = true
+	var now []*wsConn
+	for _, w := range p.conns {
+		if !w.closing.Load() {
+			now = append(now, w)
+		}
+	}
+	empty := len(p.conns) == 0
+	p.mu.Unlock()
+	for _, w := range now {
+		w.closeNow() // removes w, and ends the loop after the last
+	}
+	if empty {
+		_ = p.file.Close()
+	}
 }
 
 // wait collects the events ready, without waiting: Go's poller does the

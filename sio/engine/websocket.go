@@ -48,6 +48,7 @@ type wsConn struct {
 	pid        uint64 // under poll.mu
 	sess       *Socket
 	closeTimer atomic.Pointer[time.Timer]
+	closing    atomic.Bool // a close handshake is under way (see close)
 	// v3 is set for a protocol 3 client, b64 when it also asked for binary
 	// as base64 text frames.
 	v3, b64 bool
@@ -229,6 +230,7 @@ func readMessage(r io.Reader, pool *sync.Pool) ([]byte, error) {
 // the reader closes the connection when the peer's close frame comes, or
 // after wsCloseTimeout.
 func (w *wsConn) close(srv *Server) {
+	w.closing.Store(true)
 	srv.wg.Add(1)
 	go func() {
 		defer srv.wg.Done()

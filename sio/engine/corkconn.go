@@ -24,14 +24,16 @@ const (
 	wsReadChunk = 4096
 )
 
-// corkConn is the connection under a WebSocket. coder/websocket flushes
-// every message to the connection; while corked, those writes are gathered
-// in memory and go out in one write when uncorked, so the session's writer
-// sends a whole batch of messages with one system call instead of one each.
-// Writes made while not corked (a probe answer, a pong, a close frame) go
-// straight out. The mutex keeps the order: no write passes a gathered one.
+// corkConn is the connection under a WebSocket. Every message is written
+// to it (by writeFrame, or by coder/websocket's flush with
+// permessage-deflate); while corked, those writes are gathered in memory
+// and go out in one write when uncorked, so the session's writer sends a
+// whole batch of messages with one system call instead of one each. Writes
+// made while not corked (a probe answer, a pong, a close frame) go straight
+// out. The mutex keeps the order: no write passes a gathered one.
 //
-// It also reads without holding a buffer while idle (see Read).
+// For coder/websocket, it also reads without holding a buffer while idle
+// (see Read).
 type corkConn struct {
 	net.Conn
 	pool *sync.Pool

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -394,4 +395,38 @@ func FuzzWSParser(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWSOverTLS checks the engine's own protocol on a connection without
+// a descriptor (TLS), read by a goroutine through a buffered reader.
+func TestWSOverTLS(t *testing.T) {
+	srv := NewServer(nil)
+	srv.OnConnection(func(s *Socket) {
+		s.OnMessage(func(data []byte, binary bool) {
+			if !binary {
+				data = append([]byte{'4'}, data...)
+			}
+			_ = s.Send(Frame{Data: data, Binary: binary})
+		})
+	})
+	ts := httptest.NewTLSServer(srv)
+	defer ts.Close()
+	defer func() { require.NoError(t, srv.Close()) }()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "wss"+strings.TrimPrefix(ts.URL, "https")+"/?EIO=4&transport=websocket",
+		&websocket.DialOptions{HTTPClient: ts.Client()})
+	require.NoError(t, err)
+	defer c.CloseNow()
+	open := readWSText(t, c)
+	require.True(t, strings.HasPrefix(open, "0{"), open)
+	for _, m := range []string{"hello", strings.Repeat("x", 10000)} {
+		writeWS(t, c, "4"+m)
+		assert.Equal(t, "4"+m, readWSText(t, c))
+	}
+	require.NoError(t, c.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3}))
+	got, bin := readWS(t, c)
+	assert.True(t, bin)
+	assert.Equal(t, "\x01\x02\x03", got)
+	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
 }

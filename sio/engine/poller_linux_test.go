@@ -33,7 +33,7 @@ func TestPollerReadsWebSockets(t *testing.T) {
 
 	var buf bytes.Buffer
 	require.NoError(t, pprof.Lookup("goroutine").WriteTo(&buf, 1))
-	assert.NotContains(t, buf.String(), "readLoop", "no reader goroutine")
+	assert.NotContains(t, buf.String(), "engine.(*Socket).readLoop", "no reader goroutine")
 
 	for _, m := range []string{"one", "two", "three"} {
 		writeWS(t, c, "4"+m)

@@ -303,6 +303,17 @@ func TestAppendFrameHeader(t *testing.T) {
 	}
 }
 
+// maskedFrame is a client frame: first byte b0, payload p.
+func maskedFrame(b0 byte, p string) []byte {
+	h := appendFrameHeader(nil, b0&0x0f, len(p))
+	h[0] = b0
+	h[1] |= 0x80
+	key := [4]byte{9, 8, 7, 6}
+	b := []byte(p)
+	maskBytes(key, b)
+	return append(append(h, key[:]...), b...)
+}
+
 // parseAll feeds data to a parser in pieces of size step and returns the
 // frames it yields, and its error.
 func parseAll(data []byte, step int, limit int64) ([]wsFrame, error) {
@@ -329,21 +340,12 @@ func parseAll(data []byte, step int, limit int64) ([]wsFrame, error) {
 }
 
 func TestWSParserPieces(t *testing.T) {
-	frame := func(b0 byte, p string) []byte {
-		h := appendFrameHeader(nil, b0&0x0f, len(p))
-		h[0] = b0
-		h[1] |= 0x80
-		key := [4]byte{9, 8, 7, 6}
-		b := []byte(p)
-		maskBytes(key, b)
-		return append(append(h, key[:]...), b...)
-	}
 	var in []byte
-	in = append(in, frame(0x81, "4hello")...)
-	in = append(in, frame(0x02, "ab")...)
-	in = append(in, frame(0x89, "")...)
-	in = append(in, frame(0x80, strings.Repeat("c", 300))...)
-	in = append(in, frame(0x81, "")...)
+	in = append(in, maskedFrame(0x81, "4hello")...)
+	in = append(in, maskedFrame(0x02, "ab")...)
+	in = append(in, maskedFrame(0x89, "")...)
+	in = append(in, maskedFrame(0x80, strings.Repeat("c", 300))...)
+	in = append(in, maskedFrame(0x81, "")...)
 	want := []wsFrame{{opText, []byte("4hello")}, {opPing, []byte{}}, {opBinary, []byte("ab" + strings.Repeat("c", 300))}, {opText, []byte{}}}
 	for step := 1; step <= len(in); step++ {
 		got, err := parseAll(in, step, 1000)
@@ -356,19 +358,10 @@ func TestWSParserPieces(t *testing.T) {
 // byte at a time: it never panics, yields messages within the limit or a
 // typed error, and yields the same however the bytes are split.
 func FuzzWSParser(f *testing.F) {
-	frame := func(b0 byte, p string) []byte {
-		h := appendFrameHeader(nil, b0&0x0f, len(p))
-		h[0] = b0
-		h[1] |= 0x80
-		key := [4]byte{9, 8, 7, 6}
-		b := []byte(p)
-		maskBytes(key, b)
-		return append(append(h, key[:]...), b...)
-	}
-	f.Add(frame(0x81, "4hello"))
-	f.Add(append(frame(0x01, "4he"), append(frame(0x89, "x"), frame(0x80, "llo")...)...))
-	f.Add(frame(0x82, strings.Repeat("z", 300)))
-	f.Add(frame(0x88, "\x03\xe8"))
+	f.Add(maskedFrame(0x81, "4hello"))
+	f.Add(append(maskedFrame(0x01, "4he"), append(maskedFrame(0x89, "x"), maskedFrame(0x80, "llo")...)...))
+	f.Add(maskedFrame(0x82, strings.Repeat("z", 300)))
+	f.Add(maskedFrame(0x88, "\x03\xe8"))
 	f.Add([]byte{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const limit = 1000

@@ -337,12 +337,7 @@ func (p *poller) deliver(w *wsConn, b []byte) bool {
 			data := f.data
 			p.srv.goOwned(func() { _ = w.cc.writeFrame(opPong, nil, data) })
 		case opClose:
-			ce, err := parseClose(f.data)
-			if err != nil {
-				p.fail(w, err)
-			} else {
-				p.fail(w, ce)
-			}
+			p.fail(w, closeFrameError(f.data))
 			return false
 		}
 	}

@@ -134,10 +134,7 @@ func (w *wsConn) readOwn() (byte, []byte, error) {
 				w.releaseChunk()
 			}
 			if err != nil {
-				var we *wsError
-				if errors.As(err, &we) {
-					w.cc.writeClose(we.code)
-				}
+				w.cc.replyClose(err)
 				return 0, nil, err
 			}
 			if !ok {
@@ -149,13 +146,9 @@ func (w *wsConn) readOwn() (byte, []byte, error) {
 			case opPing:
 				_ = w.cc.writeFrame(opPong, nil, f.data)
 			case opClose:
-				ce, err := parseClose(f.data)
-				if err != nil {
-					w.cc.writeClose(closeProtocolError)
-					return 0, nil, err
-				}
-				w.cc.writeClose(ce.Code) // no-op when ours went first
-				return 0, nil, ce
+				err := closeFrameError(f.data)
+				w.cc.replyClose(err)
+				return 0, nil, err
 			}
 		}
 		if err := w.fill(); err != nil {
@@ -463,16 +456,8 @@ func (s *Socket) readError(err error) {
 // met by a poller: a close frame answers the peer's or tells the violation,
 // then the connection is closed.
 func (s *Socket) readFailed(w *wsConn, err error) {
-	var we *wsError
-	var ce *wsCloseError
-	switch {
-	case errors.As(err, &we):
-		_ = w.cc.SetWriteDeadline(time.Now().Add(wsCloseTimeout))
-		w.cc.writeClose(we.code)
-	case errors.As(err, &ce):
-		_ = w.cc.SetWriteDeadline(time.Now().Add(wsCloseTimeout))
-		w.cc.writeClose(ce.Code) // no-op when ours went first
-	}
+	_ = w.cc.SetWriteDeadline(time.Now().Add(wsCloseTimeout))
+	w.cc.replyClose(err)
 	s.readError(err)
 	w.closeNow()
 }

@@ -140,16 +140,30 @@ func (s *Server) acceptOwn(w http.ResponseWriter, r *http.Request, v3, b64 bool)
 		return ws, nil
 	}
 	// What the client sent after the handshake is parsed first.
-	if n := brw.Reader.Buffered(); n > 0 {
-		if n > wsReadChunk { // cannot happen: net/http's buffer is 4 KiB
-			_ = nc.Close()
-			return nil, errors.New("engine: hijacked buffer too large")
-		}
-		b, _ := brw.Reader.Peek(n)
-		ws.chunk = s.readBufs.Get().(*[wsReadChunk]byte)
-		ws.rest = ws.chunk[:copy(ws.chunk[:], b)]
+	buf, n, err := hijackedRest(brw.Reader, &s.readBufs)
+	if err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	if buf != nil {
+		ws.chunk, ws.rest = buf, buf[:n]
 	}
 	return ws, nil
+}
+
+// hijackedRest moves what the client sent after the handshake, buffered
+// in br, into a chunk from pool; nil when there is nothing.
+func hijackedRest(br *bufio.Reader, pool *sync.Pool) (*[wsReadChunk]byte, int, error) {
+	n := br.Buffered()
+	if n == 0 {
+		return nil, 0, nil
+	}
+	if n > wsReadChunk { // cannot happen: net/http's buffer is 4 KiB
+		return nil, 0, errors.New("engine: hijacked buffer too large")
+	}
+	b, _ := br.Peek(n)
+	buf := pool.Get().(*[wsReadChunk]byte)
+	return buf, copy(buf[:], b), nil
 }
 
 // appendFrameHeader appends the header of a final, unmasked frame (the
@@ -353,17 +367,32 @@ func (p *wsParser) end() (wsFrame, bool) {
 // pending reports whether a frame is partly parsed.
 func (p *wsParser) pending() bool { return p.hn > 0 || p.fragOp != 0 }
 
-// parseClose reads the payload of a close frame.
-func parseClose(data []byte) (*wsCloseError, error) {
+// closeFrameError is the error a close frame ends the read with: the
+// peer's *wsCloseError, or a *wsError when its payload is invalid.
+func closeFrameError(data []byte) error {
 	ce := &wsCloseError{Code: closeNoStatus}
 	switch {
 	case len(data) == 1:
-		return nil, wsViolation("close frame of one byte")
+		return wsViolation("close frame of one byte")
 	case len(data) >= 2:
 		ce.Code = int(binary.BigEndian.Uint16(data))
 		ce.Reason = string(data[2:])
 	}
-	return ce, nil
+	return ce
+}
+
+// replyClose writes the close frame that ends a read failing with err: the
+// violation's status for a *wsError, the peer's status echoed for a
+// *wsCloseError (a no-op when ours went first), nothing for anything else.
+func (c *corkConn) replyClose(err error) {
+	var we *wsError
+	var ce *wsCloseError
+	switch {
+	case errors.As(err, &we):
+		c.writeClose(we.code)
+	case errors.As(err, &ce):
+		c.writeClose(ce.Code)
+	}
 }
 
 // newCorkConn puts a corkConn on a hijacked connection for
@@ -374,14 +403,11 @@ func newCorkConn(nc net.Conn, br *bufio.Reader, pool, rpool *sync.Pool) (*corkCo
 	if c.raw == nil {
 		return c, nil
 	}
-	if n := br.Buffered(); n > 0 {
-		if n > wsReadChunk { // cannot happen: net/http's buffer is 4 KiB
-			return nil, errors.New("engine: hijacked buffer too large")
-		}
-		b, _ := br.Peek(n)
-		buf := rpool.Get().(*[wsReadChunk]byte)
-		c.rbuf, c.roff, c.rn = buf, 0, copy(buf[:], b)
+	buf, n, err := hijackedRest(br, rpool)
+	if err != nil {
+		return nil, err
 	}
+	c.rbuf, c.roff, c.rn = buf, 0, n
 	return c, nil
 }
 

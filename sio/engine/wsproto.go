@@ -132,8 +132,15 @@ func (s *Server) acceptOwn(w http.ResponseWriter, r *http.Request, v3, b64 bool)
 	if err != nil {
 		return nil, fmt.Errorf("engine: hijacking the websocket connection: %w", err)
 	}
-	cc := &corkConn{Conn: nc, pool: &s.corkBufs, rpool: &s.readBufs, raw: newRawConn(nc)}
-	ws := &wsConn{cc: cc, rpool: &s.readBufs, v3: v3, b64: b64}
+	// One allocation for both: every message touches both.
+	pair := &struct {
+		ws wsConn
+		cc corkConn
+	}{}
+	cc := &pair.cc
+	*cc = corkConn{Conn: nc, pool: &s.corkBufs, rpool: &s.readBufs, raw: newRawConn(nc)}
+	ws := &pair.ws
+	*ws = wsConn{cc: cc, rpool: &s.readBufs, v3: v3, b64: b64}
 	ws.p.limit = s.opts.MaxHTTPBufferSize
 	if cc.raw == nil {
 		ws.br = brw.Reader // holds what the client sent after the handshake

@@ -65,11 +65,12 @@ func (a Args) Values() ([]any, error) {
 }
 
 // AsAny returns the arguments as values that, when emitted again, are sent
-// exactly as they were received (binary included).
+// exactly as they were received (binary included). The values are pointers
+// to the elements of a (*parser.Value), which costs no copy.
 func (a Args) AsAny() []any {
 	out := make([]any, len(a))
-	for i, v := range a {
-		out[i] = v
+	for i := range a {
+		out[i] = &a[i]
 	}
 	return out
 }

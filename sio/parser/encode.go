@@ -31,9 +31,10 @@ import (
 // are left to their own method; a []byte inside their output is not
 // extracted.
 //
-// A json.RawMessage argument is written verbatim. So is a [Value], but the
-// placeholders inside it are renumbered into the attachments of the new
-// payload, so that a received binary argument sent back stays binary.
+// A json.RawMessage argument is written verbatim. So is a [Value] (or a
+// *Value), but the placeholders inside it are renumbered into the
+// attachments of the new payload, so that a received binary argument sent
+// back stays binary.
 //
 // When there is at least one attachment, the packet must be sent as a
 // BinaryEvent. On error, dst is returned unchanged.
@@ -188,6 +189,12 @@ func (e *encoder) any(x any, depth int) error {
 		return e.raw(x)
 	case Value:
 		return e.value(x)
+	case *Value:
+		if x == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.value(*x)
 	case []any:
 		if depth > maxDepth {
 			return errTooDeep(x)

@@ -27,6 +27,7 @@ type conn struct {
 	v3 bool
 
 	mu           sync.Mutex
+	root         *Socket            // sockets["/"], looked up without the map
 	sockets      map[string]*Socket // by namespace name
 	pending      map[string]bool    // namespaces whose CONNECT is being handled
 	connectTimer *time.Timer
@@ -101,8 +102,13 @@ func (c *conn) onPacket(p *parser.Packet) {
 		nsp = "/"
 	}
 	c.mu.Lock()
-	s := c.sockets[nsp]
-	pending := c.pending[nsp]
+	var s *Socket
+	if nsp == "/" {
+		s = c.root
+	} else {
+		s = c.sockets[nsp]
+	}
+	pending := s == nil && c.pending[nsp]
 	c.mu.Unlock()
 	switch {
 	case p.Type == parser.Connect && s == nil && !pending:
@@ -173,6 +179,9 @@ func (c *conn) register(s *Socket, pkts []*parser.Packet, onConnect func()) bool
 		return false
 	}
 	c.sockets[s.nsp.name] = s
+	if s.nsp.name == "/" {
+		c.root = s
+	}
 	delete(c.pending, s.nsp.name)
 	c.connectTimer.Stop()
 	c.schedule(func() {
@@ -296,6 +305,9 @@ func (c *conn) removeSocket(s *Socket) {
 	if c.sockets[s.nsp.name] == s {
 		delete(c.sockets, s.nsp.name)
 	}
+	if c.root == s {
+		c.root = nil
+	}
 	c.mu.Unlock()
 }
 
@@ -312,6 +324,7 @@ func (c *conn) closeAll(reason string) {
 		list = append(list, s)
 	}
 	c.sockets = map[string]*Socket{}
+	c.root = nil
 	c.mu.Unlock()
 	c.connectTimer.Stop()
 	for _, s := range list {

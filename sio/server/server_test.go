@@ -803,3 +803,29 @@ func TestConnectErrorPayloadV3(t *testing.T) {
 	assert.JSONEq(t, `"no"`, string(connectErrorPayloadV3(&ConnectError{Message: "no"})))
 	assert.JSONEq(t, `"plain"`, string(connectErrorPayloadV3(errors.New("plain"))))
 }
+
+// TestOnReplacesAndOffRemoves checks a socket's event handlers beyond the
+// few kept inline: On replaces the handler of an event, Off removes it,
+// and the others stay.
+func TestOnReplacesAndOffRemoves(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.OnConnection(func(s *Socket) {
+		withSync(s)
+		for _, name := range []string{"a", "b", "c", "d"} {
+			s.On(name, func(e *sio.Event) { _ = e.Ack("old " + name) })
+		}
+		s.On("b", func(e *sio.Event) { _ = e.Ack("new b") })
+		s.Off("c")
+		s.Off("nope")
+	})
+	c := dial(t, ts, "websocket", nil)
+	c.connect("/", "")
+	for name, want := range map[string]string{"a": "old a", "b": "new b", "d": "old d"} {
+		c.emit("/", 1, name)
+		var got string
+		require.NoError(t, c.expectAck("/", 1).Decode(&got))
+		assert.Equal(t, want, got)
+	}
+	c.emit("/", 2, "c") // no handler: no ack
+	c.syncNone("/")
+}

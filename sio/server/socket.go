@@ -67,7 +67,8 @@ type Socket struct {
 	wmu sync.RWMutex
 
 	mu              sync.Mutex
-	handlers        map[string]func(*sio.Event)
+	handlers        []eventHandler  // few: a scan costs less than a map's cache misses
+	handlersBuf     [2]eventHandler // handlers' first, next to the lock
 	anyHandlers     []anyHandler
 	anyOutgoing     []anyHandler
 	onDisconnect    []func(reason string)
@@ -79,6 +80,11 @@ type Socket struct {
 	nextAck         uint64
 	nextAnyID       int
 	hasOutgoing     atomic.Bool
+}
+
+type eventHandler struct {
+	name string
+	fn   func(*sio.Event)
 }
 
 type anyHandler struct {
@@ -115,11 +121,11 @@ func newSocket(n *Namespace, c *conn, auth json.RawMessage, sess *Session) *Sock
 			Query:   req.Query,
 			Auth:    auth,
 		},
-		ctx:      ctx,
-		cancel:   cancel,
-		handlers: make(map[string]func(*sio.Event)),
-		acks:     make(map[uint64]*pendingAck),
+		ctx:    ctx,
+		cancel: cancel,
+		acks:   make(map[uint64]*pendingAck),
 	}
+	s.handlers = s.handlersBuf[:0]
 	if sess != nil {
 		s.id, s.pid, s.data, s.recovered = sess.SID, sess.PID, sess.Data, true
 	} else {
@@ -183,14 +189,20 @@ func (s *Socket) SetData(v any) {
 // asked for it.
 func (s *Socket) On(event string, fn func(e *sio.Event)) {
 	s.mu.Lock()
-	s.handlers[event] = fn
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	for i := range s.handlers {
+		if s.handlers[i].name == event {
+			s.handlers[i].fn = fn
+			return
+		}
+	}
+	s.handlers = append(s.handlers, eventHandler{event, fn})
 }
 
 // Off removes the handler of event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers = slices.DeleteFunc(s.handlers, func(h eventHandler) bool { return h.name == event })
 	s.mu.Unlock()
 }
 
@@ -591,21 +603,38 @@ type eventAck struct {
 	sent atomic.Bool
 }
 
-// ack sends the acknowledgement, once.
+// ackFrame holds the frame of an acknowledgement and, when it is small,
+// its bytes: one allocation for both.
+type ackFrame struct {
+	frames [1]engine.Frame
+	buf    [128]byte
+}
+
+// ack sends the acknowledgement, once. Without attachments (the usual
+// case) the frame is encoded in one buffer, the packet's header then the
+// arguments; with attachments the header counts them, and is made again.
 func (a *eventAck) ack(args ...any) error {
 	if !a.sent.CompareAndSwap(false, true) {
 		return sio.ErrAckSent
 	}
 	s := a.s
-	data, atts, err := parser.AppendArgs(nil, args)
+	p := parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: a.id, HasID: true}
+	af := new(ackFrame)
+	buf := parser.AppendPacket(append(af.buf[:0], '4'), &p)
+	head := len(buf)
+	buf, atts, err := parser.AppendArgs(buf, args)
 	if err != nil {
 		return fmt.Errorf("sio: encode ack: %w", err)
 	}
-	p := &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: a.id, HasID: true, Data: data, Attachments: atts}
-	if len(atts) > 0 {
-		p.Type = parser.BinaryAck
+	var frames []engine.Frame
+	if len(atts) == 0 {
+		af.frames[0] = engine.Frame{Data: buf}
+		frames = af.frames[:]
+	} else {
+		p.Type, p.Data, p.Attachments = parser.BinaryAck, buf[head:], atts
+		frames = encodeFrames(&p)
 	}
-	if !s.deliverDirect(encodeFrames(p), false) {
+	if !s.deliverDirect(frames, false) {
 		return sio.ErrDisconnected
 	}
 	return nil
@@ -621,30 +650,43 @@ func (s *Socket) dispatch(e *sio.Event) {
 	s.mu.Lock()
 	mws := slices.Clone(s.packetMWs)
 	anys := slices.Clone(s.anyHandlers)
+	h := s.handler(e.Name) // as it is now, when nothing runs before it
 	s.mu.Unlock()
-	for _, a := range anys {
-		a.fn(e)
-	}
-	for _, mw := range mws {
-		if err := mw(e); err != nil {
-			s.mu.Lock()
-			ehs := slices.Clone(s.onError)
-			s.mu.Unlock()
-			for _, eh := range ehs {
-				eh(err)
+	if len(anys) > 0 || len(mws) > 0 {
+		for _, a := range anys {
+			a.fn(e)
+		}
+		for _, mw := range mws {
+			if err := mw(e); err != nil {
+				s.mu.Lock()
+				ehs := slices.Clone(s.onError)
+				s.mu.Unlock()
+				for _, eh := range ehs {
+					eh(err)
+				}
+				return
 			}
+		}
+		if !s.Connected() {
 			return
 		}
+		s.mu.Lock()
+		h = s.handler(e.Name) // the middlewares may have changed the event
+		s.mu.Unlock()
 	}
-	if !s.Connected() {
-		return
-	}
-	s.mu.Lock()
-	h := s.handlers[e.Name]
-	s.mu.Unlock()
 	if h != nil {
 		h(e)
 	}
+}
+
+// handler returns the handler of event, or nil; s.mu.
+func (s *Socket) handler(event string) func(*sio.Event) {
+	for i := range s.handlers {
+		if s.handlers[i].name == event {
+			return s.handlers[i].fn
+		}
+	}
+	return nil
 }
 
 // recoverableReasons are the disconnect reasons after which the state of a

@@ -45,6 +45,10 @@ type dialer struct {
 	clients   []*http.Client // one per source address (polling)
 	// netDialers are the same per source address (WebSocket).
 	netDialers []*net.Dialer
+	// pollers read the joined WebSocket sessions (Linux), unless noPoller:
+	// then each has a reader goroutine.
+	pollers  pollers
+	noPoller bool
 }
 
 // newDialer returns a dialer for the server at rawURL, with nsrc source
@@ -126,12 +130,12 @@ type wsConn struct {
 	key  uint32 // masking key, changed for every frame
 }
 
-func dialWS(ctx context.Context, d *dialer, i int, h handler, done func()) (*wsConn, error) {
+func dialWS(ctx context.Context, d *dialer, i int, h handler, done func()) (conn, error) {
 	c, err := d.handshakeWS(ctx, i)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*wsConn, error) {
+	fail := func(err error) (conn, error) {
 		_ = c.nc.Close()
 		return nil, err
 	}
@@ -165,6 +169,11 @@ func dialWS(ctx context.Context, d *dialer, i int, h handler, done func()) (*wsC
 		return fail(fmt.Errorf("namespace connection refused: %q", p.Data))
 	}
 	_ = c.nc.SetDeadline(time.Time{})
+	if !d.noPoller {
+		if r, ok := d.takeOver(c, h, done); ok {
+			return r, nil
+		}
+	}
 	go func() {
 		defer done()
 		for {
@@ -293,7 +302,15 @@ func (c *wsConn) Send(_ context.Context, pkt []byte) error {
 func (c *wsConn) writeFrame(op byte, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	b := append(c.wbuf[:0], 0x80|op)
+	c.wbuf = appendMaskedFrame(c.wbuf[:0], op, p, &c.key)
+	_, err := c.nc.Write(c.wbuf)
+	return err
+}
+
+// appendMaskedFrame appends a final client frame of opcode op with payload
+// p to b, masked with the next key of *key.
+func appendMaskedFrame(b []byte, op byte, p []byte, key *uint32) []byte {
+	b = append(b, 0x80|op)
 	switch n := len(p); {
 	case n <= 125:
 		b = append(b, 0x80|byte(n))
@@ -302,18 +319,16 @@ func (c *wsConn) writeFrame(op byte, p []byte) error {
 	default:
 		b = binary.BigEndian.AppendUint64(append(b, 0x80|127), uint64(n))
 	}
-	c.key = c.key*1664525 + 1013904223 // a fresh key per frame
+	*key = *key*1664525 + 1013904223 // a fresh key per frame
 	var k [4]byte
-	binary.LittleEndian.PutUint32(k[:], c.key)
+	binary.LittleEndian.PutUint32(k[:], *key)
 	b = append(b, k[:]...)
 	start := len(b)
 	b = append(b, p...)
 	for i := range b[start:] {
 		b[start+i] ^= k[i&3]
 	}
-	c.wbuf = b
-	_, err := c.nc.Write(b)
-	return err
+	return b
 }
 
 // Close implements conn.

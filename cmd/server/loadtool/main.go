@@ -79,6 +79,7 @@ type config struct {
 	Rate        float64
 	Window      int
 	Label       string
+	Goroutines  bool
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -99,6 +100,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.Float64Var(&c.Rate, "rate", 0, "broadcasts per second (0: as fast as delivered, -window ahead)")
 	fs.IntVar(&c.Window, "window", 2, "broadcasts in flight when -rate is 0")
 	fs.StringVar(&c.Label, "label", "", "free text copied to the JSON output (e.g. the server's name)")
+	fs.BoolVar(&c.Goroutines, "goroutines", false, "read each WebSocket on a goroutine of its own (default on Linux: one epoll poller reads them all)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -208,6 +210,8 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.noPoller = cfg.Goroutines
+	defer d.pollers.close()
 	r := &runner{cfg: cfg, d: d, start: time.Now()}
 	res := &result{Label: cfg.Label, Scenario: cfg.Scenario, Transport: cfg.Transport, N: cfg.N, Payload: cfg.Payload}
 	defer r.closeAll()

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/gosio/socketio/cmd/server/app"
 )
 
 func TestHistogramPercentiles(t *testing.T) {
@@ -49,5 +55,41 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 	}
 	if _, err := newDialer("http://10.1.2.3:80", "/socket.io/", "websocket", 1); err == nil {
 		t.Error("a non-loopback URL was accepted")
+	}
+}
+
+// TestScenariosAgainstBenchServer runs the echo and broadcast scenarios
+// briefly against the bench server, with the sessions read by the poller
+// (Linux) and by goroutines, and checks that acks and deliveries were
+// counted and that every connection was opened.
+func TestScenariosAgainstBenchServer(t *testing.T) {
+	srv := app.NewBench(slog.New(slog.DiscardHandler))
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		_ = srv.Close()
+		hs.Close()
+	})
+	for _, scenario := range []string{"echo", "broadcast"} {
+		for _, goroutines := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/goroutines=%v", scenario, goroutines), func(t *testing.T) {
+				cfg, err := parseFlags([]string{"-url", hs.URL, "-scenario", scenario, "-n", "20",
+					"-duration", "300ms", "-warmup", "100ms", fmt.Sprintf("-goroutines=%v", goroutines)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				res, err := run(ctx, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.ConnectErrors != 0 {
+					t.Errorf("%d connections failed", res.ConnectErrors)
+				}
+				if res.Ops <= 0 {
+					t.Errorf("no %s measured: %+v", scenario, res)
+				}
+			})
+		}
 	}
 }

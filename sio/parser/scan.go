@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"strconv"
 
@@ -30,7 +31,7 @@ func skipSpace(b []byte, i int) int {
 // skipString returns the index just after the JSON string starting at
 // b[i] == '"', or -1 if it is not terminated.
 func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
+	for j := quoteRun(b, i+1); j < len(b); j++ {
 		switch b[j] {
 		case '\\':
 			j++
@@ -340,4 +341,22 @@ func resolve(spans []span, n int) ([]int, error) {
 		nums[k] = i
 	}
 	return nums, nil
+}
+
+// quoteRun returns the index of the first 8-byte word from b[i] on that
+// holds a quote or a backslash (or the last index from which fewer than 8
+// bytes are left): the bytes before it are plain string bytes. A word has
+// a zero byte when (w-0x01..)&^w&0x80.. is not zero (exact as a yes or no).
+func quoteRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := w ^ (ones * '"')
+		bs := w ^ (ones * '\\')
+		if ((q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			return i
+		}
+		i += 8
+	}
+	return i
 }

@@ -290,3 +290,24 @@ func BenchmarkValid(b *testing.B) {
 		}
 	})
 }
+
+// TestScanStringWordAtATime puts each kind of byte that matters to a
+// string (quote, backslash, control character, DEL, non-ASCII) at every
+// position of strings of several lengths, around the 8-byte words scanned
+// at once, and checks valid against encoding/json.
+func TestScanStringWordAtATime(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, ins := range []string{`"`, `\`, `\n`, `\u00e9`, `\x`, "\x1f", "\x00", "\x7f", "\x80", "\xff", " ", "~"} {
+				body := []byte(strings.Repeat("a", n))
+				in := append([]byte(`"`), body[:pos]...)
+				in = append(in, ins...)
+				in = append(in, body[pos:]...)
+				in = append(in, '"')
+				if got, want := valid(in), json.Valid(in); got != want {
+					t.Errorf("valid(%q) = %v, json.Valid says %v", in, got, want)
+				}
+			}
+		}
+	}
+}

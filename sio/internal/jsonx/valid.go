@@ -1,5 +1,7 @@
 package jsonx
 
+import "encoding/binary"
+
 // valid reports whether b is exactly one JSON value, surrounded by spaces
 // or not, with the answers of json.Valid (the same nesting limit; strings
 // are not checked for UTF-8, as encoding/json does not). It is about three
@@ -103,6 +105,7 @@ func skipSpaces(b []byte, i int) int {
 func scanString(b []byte, i int) (int, bool) {
 	i++
 	for {
+		i = plainRun(b, i)
 		for i < len(b) && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20 {
 			i++
 		}
@@ -180,4 +183,30 @@ func scanLiteral(b []byte, i int, lit string) (int, bool) {
 		return i, false
 	}
 	return i + len(lit), true
+}
+
+// Word-at-a-time string scanning: 8 bytes are tested at once for a quote,
+// a backslash or a control character (bit tricks from "Bit Twiddling
+// Hacks": a word has a zero byte when (w-0x01..)&^w&0x80.. is not zero, and
+// a byte below n when (w-n..)&^w&0x80.. is not zero; exact as a yes or no).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainRun returns the index of the first byte from b[i] on that may end a
+// run of plain string bytes (a quote, a backslash or a control character),
+// to 8 bytes before it at most, or len(b)-7 or more near the end: the
+// caller finishes byte by byte.
+func plainRun(b []byte, i int) int {
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := w ^ (ones * '"')
+		bs := w ^ (ones * '\\')
+		if ((q-ones)&^q|(bs-ones)&^bs|(w-ones*0x20)&^w)&highs != 0 {
+			return i
+		}
+		i += 8
+	}
+	return i
 }

@@ -33,9 +33,16 @@ type Decoder struct {
 	// MaxAttachments is the maximum number of attachments a packet may
 	// announce; 0 (or less) means 10, the official default.
 	MaxAttachments int
+	// ReusePackets has Text return the same Packet for every packet
+	// without attachments, valid until the next call to Text or Binary:
+	// for a caller done with each packet (its fields; Data aliases the
+	// frame, not the Packet) before it decodes the next, it saves an
+	// allocation per packet.
+	ReusePackets bool
 
 	pending *Packet // binary packet waiting for attachments
 	want    int     // number of attachments pending needs
+	scratch Packet  // returned again and again with ReusePackets
 }
 
 // Text decodes a text frame. For a binary packet it returns (nil, nil)
@@ -48,11 +55,18 @@ func (d *Decoder) Text(data []byte) (*Packet, error) {
 		d.Reset()
 		return nil, decodeErr(ErrUnexpectedText, "")
 	}
-	p, n, err := d.parse(data)
+	p := &d.scratch
+	if !d.ReusePackets {
+		p = new(Packet)
+	}
+	n, err := d.parse(data, p)
 	if err != nil {
 		return nil, err
 	}
 	if n > 0 {
+		if p == &d.scratch {
+			p = &Packet{Type: p.Type, Namespace: p.Namespace, ID: p.ID, HasID: p.HasID, Data: p.Data}
+		}
 		d.pending, d.want = p, n
 		p.Attachments = make([][]byte, 0, min(n, 16))
 		return nil, nil
@@ -82,16 +96,16 @@ func (d *Decoder) Pending() bool { return d.pending != nil }
 // Reset drops the pending packet, if any.
 func (d *Decoder) Reset() { d.pending, d.want = nil, 0 }
 
-// parse decodes and validates a text frame and returns the packet with the
-// number of attachments it announces.
-func (d *Decoder) parse(data []byte) (*Packet, int, error) {
+// parse decodes and validates a text frame into p and returns the number
+// of attachments it announces.
+func (d *Decoder) parse(data []byte, p *Packet) (int, error) {
 	if len(data) == 0 {
-		return nil, 0, decodeErr(ErrUnknownType, "empty frame")
+		return 0, decodeErr(ErrUnknownType, "empty frame")
 	}
 	if data[0] < '0' || data[0] > '6' {
-		return nil, 0, decodeErr(ErrUnknownType, strconv.QuoteRuneToASCII(rune(data[0])))
+		return 0, decodeErr(ErrUnknownType, strconv.QuoteRuneToASCII(rune(data[0])))
 	}
-	p := &Packet{Type: Type(data[0] - '0'), Namespace: "/"}
+	*p = Packet{Type: Type(data[0] - '0'), Namespace: "/"}
 	i := 1
 
 	n := 0
@@ -110,10 +124,10 @@ func (d *Decoder) parse(data []byte) (*Packet, int, error) {
 			}
 		}
 		if i == start || i == len(data) || data[i] != '-' || n == 0 {
-			return nil, 0, decodeErr(ErrInvalidAttachments, "malformed attachment count")
+			return 0, decodeErr(ErrInvalidAttachments, "malformed attachment count")
 		}
 		if n > limit {
-			return nil, 0, decodeErr(ErrTooManyAttachments, "more than "+strconv.Itoa(limit))
+			return 0, decodeErr(ErrTooManyAttachments, "more than "+strconv.Itoa(limit))
 		}
 		i++
 	}
@@ -127,7 +141,7 @@ func (d *Decoder) parse(data []byte) (*Packet, int, error) {
 			i = len(data)
 		}
 	} else if i < len(data) && !isDigit(data[i]) && looksLikeNamespace(data[i:]) {
-		return nil, 0, decodeErr(ErrInvalidNamespace, "namespace does not start with '/'")
+		return 0, decodeErr(ErrInvalidNamespace, "namespace does not start with '/'")
 	}
 
 	if i < len(data) && isDigit(data[i]) {
@@ -135,7 +149,7 @@ func (d *Decoder) parse(data []byte) (*Packet, int, error) {
 		for ; i < len(data) && isDigit(data[i]); i++ {
 			c := uint64(data[i] - '0')
 			if id > (math.MaxUint64-c)/10 {
-				return nil, 0, decodeErr(ErrInvalidID, "ack id overflows")
+				return 0, decodeErr(ErrInvalidID, "ack id overflows")
 			}
 			id = id*10 + c
 		}
@@ -146,9 +160,9 @@ func (d *Decoder) parse(data []byte) (*Packet, int, error) {
 	}
 
 	if err := validate(p, n); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	return p, n, nil
+	return n, nil
 }
 
 // nsString returns the namespace as a string, sharing the common ones.

@@ -302,3 +302,35 @@ func TestDecodeErrorMessage(t *testing.T) {
 	assert.Equal(t, "socket.io parser: invalid ack id: missing ack id", err.Error())
 	assert.True(t, errors.Is(err, ErrInvalidID))
 }
+
+// TestDecoderReusePackets checks that with ReusePackets the packets without
+// attachments share one Packet, and that a binary packet gets its own,
+// which the next packets leave intact.
+func TestDecoderReusePackets(t *testing.T) {
+	d := Decoder{ReusePackets: true}
+	p1, err := d.Text([]byte(`2["a",1]`))
+	require.NoError(t, err)
+	assert.Equal(t, `["a",1]`, string(p1.Data))
+
+	p, err := d.Text([]byte(`51-/admin,7["b",{"_placeholder":true,"num":0}]`))
+	require.NoError(t, err)
+	assert.Nil(t, p)
+	bin, err := d.Binary([]byte{1, 2})
+	require.NoError(t, err)
+	require.NotNil(t, bin)
+	assert.NotSame(t, p1, bin)
+
+	p2, err := d.Text([]byte(`3/admin,9[true]`))
+	require.NoError(t, err)
+	assert.Same(t, p1, p2, "packets without attachments share one Packet")
+	assert.Equal(t, Packet{Type: Ack, Namespace: "/admin", ID: 9, HasID: true, Data: []byte(`[true]`)}, *p2)
+	assert.Equal(t, Packet{Type: BinaryEvent, Namespace: "/admin", ID: 7, HasID: true,
+		Data: []byte(`["b",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{1, 2}}}, *bin)
+
+	var fresh Decoder
+	q1, err := fresh.Text([]byte(`2["a"]`))
+	require.NoError(t, err)
+	q2, err := fresh.Text([]byte(`2["a"]`))
+	require.NoError(t, err)
+	assert.NotSame(t, q1, q2, "without ReusePackets every packet is new")
+}

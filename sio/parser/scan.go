@@ -87,53 +87,55 @@ func skipValue(b []byte, i int) int {
 // atts. Each Raw is the exact bytes of the element, without the surrounding
 // whitespace.
 func splitArray(b []byte, atts [][]byte) ([]Value, error) {
+	_, vals, err := splitArrayHead(b, atts, false)
+	return vals, err
+}
+
+// splitArrayHead is splitArray; with head, the first element (an event's
+// name) is returned apart, as its bytes, and is not in the Values (nil
+// when the array is empty). The elements are gathered on the stack in one
+// pass, then copied into a slice of their exact number.
+func splitArrayHead(b []byte, atts [][]byte, head bool) ([]byte, []Value, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
-		return nil, decodeErr(ErrInvalidPayload, "payload is not an array")
+		return nil, nil, decodeErr(ErrInvalidPayload, "payload is not an array")
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		if skipSpace(b, i+1) != len(b) {
-			return nil, errMalformed()
+			return nil, nil, errMalformed()
 		}
-		return []Value{}, nil
+		return nil, []Value{}, nil
 	}
-	// Counting the top-level commas first sizes the result exactly.
-	n := 1
-	for j := i; j < len(b); {
-		switch b[j] {
-		case ',':
-			n++
-			j++
-		case '"', '[', '{':
-			e := skipValue(b, j)
-			if e < 0 {
-				return nil, errMalformed()
-			}
-			j = e
-		default:
-			j++
-		}
-	}
-	vals := make([]Value, 0, n)
+	var (
+		first []byte
+		small [8]Value
+	)
+	vals := small[:0]
 	for {
 		e := skipValue(b, i)
 		if e < 0 {
-			return nil, errMalformed()
+			return nil, nil, errMalformed()
 		}
-		vals = append(vals, Value{Raw: b[i:e:e], Attachments: atts})
+		if head && first == nil {
+			first = b[i:e:e] // not empty: a value has at least one byte
+		} else {
+			vals = append(vals, Value{Raw: b[i:e:e], Attachments: atts})
+		}
 		i = skipSpace(b, e)
 		if i >= len(b) {
-			return nil, errMalformed()
+			return nil, nil, errMalformed()
 		}
 		if b[i] == ']' {
 			if skipSpace(b, i+1) != len(b) {
-				return nil, errMalformed()
+				return nil, nil, errMalformed()
 			}
-			return vals, nil
+			out := make([]Value, len(vals))
+			copy(out, vals)
+			return first, out, nil
 		}
-		if b[i] != ',' || len(vals) == n {
-			return nil, errMalformed()
+		if b[i] != ',' {
+			return nil, nil, errMalformed()
 		}
 		i = skipSpace(b, i+1)
 	}

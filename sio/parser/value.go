@@ -325,18 +325,18 @@ func (p *Packet) Event() (name string, args []Value, err error) {
 	if p.Type != Event && p.Type != BinaryEvent {
 		return "", nil, decodeErr(ErrInvalidPayload, p.Type.String()+" packet is not an event")
 	}
-	vals, err := splitArray(p.Data, p.attachments())
+	head, args, err := splitArrayHead(p.Data, p.attachments(), true)
 	if err != nil {
 		return "", nil, err
 	}
-	if len(vals) == 0 {
+	if head == nil {
 		return "", nil, decodeErr(ErrInvalidPayload, "EVENT payload is an empty array")
 	}
-	name, ok := unquote(vals[0].Raw)
+	name, ok := unquote(head)
 	if !ok {
 		return "", nil, decodeErr(ErrInvalidPayload, "event name is not a string")
 	}
-	return name, vals[1:], nil
+	return name, args, nil
 }
 
 // Args splits the payload of an ACK or BINARY_ACK packet into the

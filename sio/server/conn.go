@@ -21,7 +21,7 @@ const reasonServerShuttingDown = sio.ReasonServerShuttingDown
 type conn struct {
 	srv *Server
 	eng *engine.Socket
-	dec parser.Decoder // read path only
+	dec parser.Decoder // read path only, done with each packet before the next (ReusePackets)
 	// v3 is set for a socket.io 2.x client (Engine.IO protocol 3): see
 	// Options.AllowEIO3.
 	v3 bool
@@ -46,7 +46,7 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 	c := &conn{
 		srv:     srv,
 		eng:     es,
-		dec:     parser.Decoder{MaxAttachments: srv.opts.MaxAttachments},
+		dec:     parser.Decoder{MaxAttachments: srv.opts.MaxAttachments, ReusePackets: true},
 		v3:      es.Protocol() == 3,
 		sockets: make(map[string]*Socket),
 		pending: make(map[string]bool),

@@ -221,6 +221,22 @@ func (s *Socket) Send(frames ...Frame) error {
 	return nil
 }
 
+// cloneFrames copies frames and their data (in one buffer).
+func cloneFrames(frames []Frame) []Frame {
+	n := 0
+	for _, f := range frames {
+		n += len(f.Data)
+	}
+	buf := make([]byte, 0, n)
+	out := make([]Frame, len(frames))
+	for i, f := range frames {
+		start := len(buf)
+		buf = append(buf, f.Data...)
+		out[i] = Frame{Data: buf[start:len(buf):len(buf)], Binary: f.Binary}
+	}
+	return out
+}
+
 // Writable reports whether a packet sent now would go out at once: a
 // long-poll is waiting, or the WebSocket writer is idle. Volatile packets
 // are dropped when it is false.

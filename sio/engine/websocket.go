@@ -484,11 +484,21 @@ func readErrorReason(err error) string {
 // the connection takes them without waiting, which saves a hand-off to
 // another goroutine; what is left goes to a writer goroutine. It never
 // blocks on the network. Otherwise it is Send.
-func (s *Socket) SendNow(frames ...Frame) error {
+func (s *Socket) SendNow(frames ...Frame) error { return s.sendNow(frames, false) }
+
+// SendNowCopy is SendNow for frames whose data the caller reuses once it
+// returns: the frames written at once are copied by the write, and those
+// sent otherwise are copied first.
+func (s *Socket) SendNowCopy(frames ...Frame) error { return s.sendNow(frames, true) }
+
+func (s *Socket) sendNow(frames []Frame, copyQueued bool) error {
 	s.mu.Lock()
 	ws := s.ws
 	if s.state != stateOpen || s.transport != "websocket" || ws == nil || s.writing || len(s.queue) > 0 || !ws.cc.canTryUncork() {
 		s.mu.Unlock()
+		if copyQueued {
+			frames = cloneFrames(frames)
+		}
 		return s.Send(frames...)
 	}
 	s.writing = true // this goroutine is the writer for now

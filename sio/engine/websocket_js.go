@@ -39,3 +39,7 @@ func (s *Socket) wakeWriterLocked() { s.startWriterLocked() }
 
 // SendNow is Send: there is no WebSocket server in js/wasm.
 func (s *Socket) SendNow(frames ...Frame) error { return s.Send(frames...) }
+
+// SendNowCopy is Send of a copy of frames, whose data the caller reuses
+// once it returns.
+func (s *Socket) SendNowCopy(frames ...Frame) error { return s.Send(cloneFrames(frames)...) }

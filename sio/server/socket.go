@@ -361,6 +361,17 @@ func (s *Socket) deliverDirect(frames []engine.Frame, volatile bool) bool {
 	return s.deliverTo(frames, volatile, true)
 }
 
+// deliverTransient is deliverDirect for frames whose data the caller
+// reuses once it returns (see engine.Socket.SendNowCopy).
+func (s *Socket) deliverTransient(frames []engine.Frame) bool {
+	s.wmu.RLock()
+	defer s.wmu.RUnlock()
+	if !s.connected.Load() {
+		return false
+	}
+	return s.conn.eng.SendNowCopy(frames...) == nil
+}
+
 func (s *Socket) deliverTo(frames []engine.Frame, volatile, direct bool) bool {
 	s.wmu.RLock()
 	defer s.wmu.RUnlock()
@@ -603,38 +614,55 @@ type eventAck struct {
 	sent atomic.Bool
 }
 
-// ackFrame holds the frame of an acknowledgement and, when it is small,
-// its bytes: one allocation for both.
-type ackFrame struct {
+// ackBuf is a buffer an acknowledgement is encoded in, with its frame,
+// taken from and given back to Server.ackBufs.
+type ackBuf struct {
 	frames [1]engine.Frame
-	buf    [128]byte
+	b      []byte
 }
 
+// ackBufKeep bounds the buffers given back to the pool.
+const ackBufKeep = 4 << 10
+
 // ack sends the acknowledgement, once. Without attachments (the usual
-// case) the frame is encoded in one buffer, the packet's header then the
-// arguments; with attachments the header counts them, and is made again.
+// case) the frame is encoded in a pooled buffer, the packet's header then
+// the arguments, and written (or copied) before the buffer goes back; with
+// attachments the header counts them, and is made again.
 func (a *eventAck) ack(args ...any) error {
 	if !a.sent.CompareAndSwap(false, true) {
 		return sio.ErrAckSent
 	}
 	s := a.s
+	srv := s.nsp.srv
 	p := parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: a.id, HasID: true}
-	af := new(ackFrame)
-	buf := parser.AppendPacket(append(af.buf[:0], '4'), &p)
+	ab, _ := srv.ackBufs.Get().(*ackBuf)
+	if ab == nil {
+		ab = &ackBuf{b: make([]byte, 0, 256)}
+	}
+	buf := parser.AppendPacket(append(ab.b[:0], '4'), &p)
 	head := len(buf)
 	buf, atts, err := parser.AppendArgs(buf, args)
 	if err != nil {
+		srv.ackBufs.Put(ab)
 		return fmt.Errorf("sio: encode ack: %w", err)
 	}
-	var frames []engine.Frame
-	if len(atts) == 0 {
-		af.frames[0] = engine.Frame{Data: buf}
-		frames = af.frames[:]
-	} else {
+	if len(atts) > 0 {
 		p.Type, p.Data, p.Attachments = parser.BinaryAck, buf[head:], atts
-		frames = encodeFrames(&p)
+		frames := encodeFrames(&p) // copies buf
+		srv.ackBufs.Put(ab)
+		if !s.deliverDirect(frames, false) {
+			return sio.ErrDisconnected
+		}
+		return nil
 	}
-	if !s.deliverDirect(frames, false) {
+	ab.frames[0] = engine.Frame{Data: buf}
+	ok := s.deliverTransient(ab.frames[:])
+	ab.frames[0] = engine.Frame{}
+	if cap(buf) <= ackBufKeep {
+		ab.b = buf[:0]
+		srv.ackBufs.Put(ab)
+	}
+	if !ok {
 		return sio.ErrDisconnected
 	}
 	return nil

@@ -10,14 +10,18 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/gosio/socketio/sio/eio"
 )
 
-// wsPoller reads the WebSockets of a run on one goroutine, from an epoll
-// instance of its own (which Go's poller watches): each connection's
+// wsPoller reads the WebSockets of a run on one goroutine, which waits in
+// an epoll instance of its own (a blocking system call: its thread is the
+// goroutine's while it waits, Go's scheduler hands the rest to another
+// thread). The instance is not watched by Go's poller, so that a message
+// the server writes wakes one epoll instance, not two nested ones. Each connection's
 // descriptor is a duplicate taken out of Go's poller, read once per
 // arrival of data (edge-triggered), and its handler runs right there. A
 // message then costs the load tool one read and the reply's write, where a
@@ -25,20 +29,19 @@ import (
 // nothing and parks the goroutine) and is scheduled once more, and the
 // server's writes wake one epoll instance instead of two.
 type wsPoller struct {
-	epfd int
-	file *os.File // epfd, watched by Go's poller
-	rc   syscall.RawConn
+	epfd   int         // closed by the loop when it ends
+	closed atomic.Bool // ends the loop within pollerTick
 
 	mu    sync.Mutex
 	conns map[int32]*rawWS // by descriptor; nil once closed
 
 	// The poller's goroutine only.
 	events [256]syscall.EpollEvent
-	nev    int
-	werr   error
-	waitFn func(fd uintptr) bool
 	buf    [64 << 10]byte
 }
+
+// pollerTick bounds a wait, so that the loop sees the poller closed.
+const pollerTick = 50 * time.Millisecond
 
 // epollET is EPOLLET as an event mask (syscall has it as a negative int).
 const epollET = 1 << 31
@@ -48,18 +51,7 @@ func newWSPoller() (*wsPoller, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	if err := syscall.SetNonblock(epfd, true); err != nil {
-		_ = syscall.Close(epfd)
-		return nil, os.NewSyscallError("fcntl", err)
-	}
-	f := os.NewFile(uintptr(epfd), "epoll") // non-blocking: added to Go's poller
-	rc, err := f.SyscallConn()
-	if err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	p := &wsPoller{epfd: epfd, file: f, rc: rc, conns: make(map[int32]*rawWS)}
-	p.waitFn = p.wait
+	p := &wsPoller{epfd: epfd, conns: make(map[int32]*rawWS)}
 	go p.loop()
 	return p, nil
 }
@@ -164,25 +156,21 @@ func (p *wsPoller) close() {
 	for _, r := range conns {
 		r.shut()
 	}
-	_ = p.file.Close()
-}
-
-func (p *wsPoller) wait(fd uintptr) bool {
-	for {
-		p.nev, p.werr = syscall.EpollWait(int(fd), p.events[:], 0)
-		if p.werr != syscall.EINTR {
-			return p.werr != nil || p.nev > 0
-		}
-	}
+	p.closed.Store(true)
 }
 
 // loop reads the connections that have data until the poller is closed.
 func (p *wsPoller) loop() {
-	for {
-		if err := p.rc.Read(p.waitFn); err != nil || p.werr != nil {
+	defer syscall.Close(p.epfd)
+	for !p.closed.Load() {
+		n, err := syscall.EpollWait(p.epfd, p.events[:], int(pollerTick/time.Millisecond))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
 			return
 		}
-		for _, ev := range p.events[:p.nev] {
+		for _, ev := range p.events[:n] {
 			p.mu.Lock()
 			if r := p.conns[ev.Fd]; r != nil {
 				// Under p.mu: Close, which takes it first, cannot close the

@@ -93,6 +93,20 @@ type rawConn interface {
 	// tryWrite writes what the socket takes without waiting, and says how
 	// much that was.
 	tryWrite(b []byte) (int, error)
+	// readNow reads what the socket holds, without waiting (EAGAIN when
+	// nothing).
+	readNow(b []byte) (int, error)
+	// shut ends readNow and tryWrite, before the connection is closed.
+	shut()
+}
+
+// Close closes the connection, once its descriptor's reads and writes
+// that bypass the net package are over (see fdConn).
+func (c *corkConn) Close() error {
+	if c.raw != nil {
+		c.raw.shut()
+	}
+	return c.Conn.Close()
 }
 
 func (c *corkConn) Write(p []byte) (int, error) {

@@ -20,8 +20,9 @@ import (
 // packets. An idle WebSocket session then has no goroutine at all, and a
 // message costs one read: a reader goroutine per connection reads a second
 // time to learn that nothing is left, parks, and is scheduled again when
-// data comes. The connections stay in Go's poller too, for their writes,
-// deadlines and close.
+// data comes. The read is a system call on the descriptor itself (see
+// fdConn.readNow). The connections stay in Go's poller too, for the writes
+// that wait, deadlines and close.
 //
 // Packets are delivered on the poller's goroutine, as they would be on a
 // reader goroutine: what the engine and the Socket.IO server do with them
@@ -45,9 +46,6 @@ type poller struct {
 	werr   error
 	waitFn func(fd uintptr) bool
 	buf    [64 << 10]byte
-	n      int
-	rerr   error
-	readFn func(fd uintptr) bool
 	again  []*wsConn // read as far as fairness allows, to read again
 }
 
@@ -92,7 +90,7 @@ func newPoller(srv *Server) (*poller, error) {
 		return nil, err
 	}
 	p := &poller{srv: srv, epfd: epfd, file: f, rc: rc}
-	p.waitFn, p.readFn = p.wait, p.readFd
+	p.waitFn = p.wait
 	return p, nil
 }
 
@@ -156,7 +154,7 @@ func (p *poller) start(s *Socket, w *wsConn) bool {
 		return false
 	}
 	id := p.conns.add(w)
-	w.pid, w.prc = id, fc.rc
+	w.pid = id
 	w.poll.Store(p)
 	p.mu.Unlock()
 	var cerr error
@@ -231,15 +229,6 @@ func (p *poller) wait(fd uintptr) bool {
 	}
 }
 
-func (p *poller) readFd(fd uintptr) bool {
-	for {
-		p.n, p.rerr = syscall.Read(int(fd), p.buf[:])
-		if p.rerr != syscall.EINTR {
-			return true
-		}
-	}
-}
-
 // loop reads the connections that have data, until the poller is closed;
 // the connections left are closed then.
 func (p *poller) loop() {
@@ -296,26 +285,26 @@ func (p *poller) loop() {
 
 // read reads w until the socket has nothing more, or pollerRounds times.
 func (p *poller) read(w *wsConn) {
-	rc := w.prc
+	raw := w.cc.raw
 	for range pollerRounds {
-		if err := rc.Read(p.readFn); err != nil {
+		n, err := raw.readNow(p.buf[:])
+		switch {
+		case err == syscall.EAGAIN:
+			return
+		case err == net.ErrClosed:
 			p.fail(w, err)
 			return
-		}
-		switch {
-		case p.rerr == syscall.EAGAIN:
+		case err != nil:
+			p.fail(w, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)})
 			return
-		case p.rerr != nil:
-			p.fail(w, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", p.rerr)})
-			return
-		case p.n == 0:
+		case n == 0:
 			p.fail(w, io.EOF)
 			return
 		}
-		if !p.deliver(w, p.buf[:p.n]) {
+		if !p.deliver(w, p.buf[:n]) {
 			return
 		}
-		if p.n < len(p.buf) {
+		if n < len(p.buf) {
 			// All that was there is read: data arriving since comes with
 			// an event of its own (edge-triggered).
 			return

@@ -14,18 +14,25 @@ import (
 // fdConn reads and writes a descriptor. Its functions are made once, so
 // that a read or a write allocates nothing. Reads are by one goroutine at a
 // time, writes too.
+//
+// The poller's reads and the writes that must not wait (readNow, tryWrite)
+// are system calls on the descriptor itself, without the net package's
+// locks and poller bookkeeping, which cost cache misses on objects of
+// their own with many connections. guard keeps the descriptor open during
+// them: they hold it shared, and the connection is closed (shut) only once
+// closed is set under it, so that its number, which the system may give to
+// a new connection, is never read or written after.
 type fdConn struct {
 	rc syscall.RawConn
+	fd int
+
+	guard  sync.RWMutex
+	closed bool
 
 	rfn  func(fd uintptr) bool
 	pool *sync.Pool
 	out  pooledRead
 	err  error
-
-	wfn  func(fd uintptr) bool
-	wb   []byte
-	wn   int
-	werr error
 }
 
 // newRawConn returns a rawConn for a connection with a descriptor (a
@@ -39,9 +46,36 @@ func newRawConn(c net.Conn) rawConn {
 	if err != nil {
 		return nil
 	}
-	r := &fdConn{rc: rc}
-	r.rfn, r.wfn = r.read, r.write
+	r := &fdConn{rc: rc, fd: -1}
+	if err := rc.Control(func(fd uintptr) { r.fd = int(fd) }); err != nil {
+		return nil
+	}
+	r.rfn = r.read
 	return r
+}
+
+// readNow reads what the socket holds, without waiting: EAGAIN when it
+// holds nothing.
+func (r *fdConn) readNow(b []byte) (int, error) {
+	r.guard.RLock()
+	defer r.guard.RUnlock()
+	if r.closed {
+		return 0, net.ErrClosed
+	}
+	for {
+		n, err := syscall.Read(r.fd, b)
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
+// shut marks the descriptor closed, once no readNow or tryWrite is under
+// way; the net.Conn is closed after.
+func (r *fdConn) shut() {
+	r.guard.Lock()
+	r.closed = true
+	r.guard.Unlock()
 }
 
 func (r *fdConn) readPooled(pool *sync.Pool) (pooledRead, error) {
@@ -80,31 +114,25 @@ func (r *fdConn) read(fd uintptr) bool {
 	}
 }
 
+// tryWrite writes what the socket takes now, and never waits.
 func (r *fdConn) tryWrite(b []byte) (int, error) {
-	r.wb = b
-	err := r.rc.Write(r.wfn)
-	n, werr := r.wn, r.werr
-	r.wb, r.wn, r.werr = nil, 0, nil
-	if err != nil {
-		return 0, err
+	r.guard.RLock()
+	defer r.guard.RUnlock()
+	if r.closed {
+		return 0, net.ErrClosed
 	}
-	return n, werr
-}
-
-// write writes what the socket takes now, and never asks to wait.
-func (r *fdConn) write(fd uintptr) bool {
-	for r.wn < len(r.wb) {
-		n, err := syscall.Write(int(fd), r.wb[r.wn:])
+	wn := 0
+	for wn < len(b) {
+		n, err := syscall.Write(r.fd, b[wn:])
 		switch {
-		case errors.Is(err, syscall.EINTR):
+		case err == syscall.EINTR:
 			continue
-		case errors.Is(err, syscall.EAGAIN):
-			return true
+		case err == syscall.EAGAIN:
+			return wn, nil
 		case err != nil:
-			r.werr = &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
-			return true
+			return wn, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
 		}
-		r.wn += n
+		wn += n
 	}
-	return true
+	return wn, nil
 }

@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -46,8 +45,7 @@ type wsConn struct {
 	// for the session sess, under the id pid; closeTimer ends a close
 	// handshake the peer does not answer.
 	poll       atomic.Pointer[poller]
-	pid        uint64          // under poll.mu
-	prc        syscall.RawConn // the descriptor the poller reads (cc.raw's)
+	pid        uint64 // under poll.mu
 	sess       *Socket
 	closeTimer atomic.Pointer[time.Timer]
 	closing    atomic.Bool // a close handshake is under way (see close)

@@ -149,7 +149,7 @@ func (s *Server) acceptOwn(w http.ResponseWriter, r *http.Request, v3, b64 bool)
 	// What the client sent after the handshake is parsed first.
 	buf, n, err := hijackedRest(brw.Reader, &s.readBufs)
 	if err != nil {
-		_ = nc.Close()
+		_ = cc.Close()
 		return nil, err
 	}
 	if buf != nil {

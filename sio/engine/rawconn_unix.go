@@ -35,9 +35,16 @@ type fdConn struct {
 	err  error
 }
 
+// rawStore is where initRawConn puts a connection's fdConn.
+type rawStore = fdConn
+
 // newRawConn returns a rawConn for a connection with a descriptor (a
 // TCP or Unix socket), nil for any other (TLS, for one).
-func newRawConn(c net.Conn) rawConn {
+func newRawConn(c net.Conn) rawConn { return initRawConn(new(fdConn), c) }
+
+// initRawConn is newRawConn in r, which the caller allocates along with
+// what uses it.
+func initRawConn(r *fdConn, c net.Conn) rawConn {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil
@@ -46,7 +53,7 @@ func newRawConn(c net.Conn) rawConn {
 	if err != nil {
 		return nil
 	}
-	r := &fdConn{rc: rc, fd: -1}
+	*r = fdConn{rc: rc, fd: -1}
 	if err := rc.Control(func(fd uintptr) { r.fd = int(fd) }); err != nil {
 		return nil
 	}

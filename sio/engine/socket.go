@@ -49,33 +49,25 @@ const (
 
 // Socket is one Engine.IO session. Its methods are safe for concurrent use.
 type Socket struct {
-	srv *Server
-	id  string
-	req Request
-	// protocol is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
-	protocol int
-	// b64 is set when a protocol 3 client asked for binary as base64
-	// (the "b64" query parameter of its handshake).
-	b64 bool
-
-	ctx    context.Context // ends when the session closes
-	cancel context.CancelFunc
+	// What every message and every write touches comes first, together:
+	// with many sessions each is a cache miss of its own otherwise.
 
 	// recvMu serialises the delivery of received packets, whatever the
 	// transport they arrive on (a late POST and the new WebSocket).
 	recvMu sync.Mutex
 
-	mu        sync.Mutex
-	onMessage func(data []byte, binary bool)
-	onClose   func(reason string, err error)
-	onUpgrade func(transport string)
-
+	mu          sync.Mutex
 	state       int
+	writing     bool    // a WebSocket writer goroutine is running
 	transport   string  // "polling" or "websocket"
+	ws          *wsConn // set once the WebSocket transport is in use
 	queue       []Frame // waiting to be written
 	queuedBytes int
-	ws          *wsConn // set once the WebSocket transport is in use
-	writing     bool    // a WebSocket writer goroutine is running
+	onMessage   func(data []byte, binary bool)
+	srv         *Server
+
+	onClose   func(reason string, err error)
+	onUpgrade func(transport string)
 	// polling
 	pollWaiting bool          // a GET is pending
 	pollWake    chan struct{} // capacity 1: something to send, or closing
@@ -95,6 +87,17 @@ type Socket struct {
 	closeErr      error
 	// done is closed once the session is released and OnClose returned.
 	done chan struct{}
+
+	id  string
+	req Request
+	// protocol is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
+	protocol int
+	// b64 is set when a protocol 3 client asked for binary as base64
+	// (the "b64" query parameter of its handshake).
+	b64 bool
+
+	ctx    context.Context // ends when the session closes
+	cancel context.CancelFunc
 }
 
 func newSocket(srv *Server, id string, r *http.Request, transport string, ws *wsConn) *Socket {

@@ -132,13 +132,14 @@ func (s *Server) acceptOwn(w http.ResponseWriter, r *http.Request, v3, b64 bool)
 	if err != nil {
 		return nil, fmt.Errorf("engine: hijacking the websocket connection: %w", err)
 	}
-	// One allocation for both: every message touches both.
+	// One allocation for the three: every message touches them all.
 	pair := &struct {
 		ws wsConn
 		cc corkConn
+		fd rawStore
 	}{}
 	cc := &pair.cc
-	*cc = corkConn{Conn: nc, pool: &s.corkBufs, rpool: &s.readBufs, raw: newRawConn(nc)}
+	*cc = corkConn{Conn: nc, pool: &s.corkBufs, rpool: &s.readBufs, raw: initRawConn(&pair.fd, nc)}
 	ws := &pair.ws
 	*ws = wsConn{cc: cc, rpool: &s.readBufs, v3: v3, b64: b64}
 	ws.p.limit = s.opts.MaxHTTPBufferSize

@@ -24,7 +24,7 @@ import (
 
 // handler receives every Engine.IO packet of a connection but the pings,
 // which the connection answers itself. It runs on the connection's reader
-// goroutine; data is only valid during the call.
+// (its goroutine, or the poller's); data is only valid during the call.
 type handler func(p eio.Packet)
 
 // conn is one Engine.IO session joined to the main Socket.IO namespace.
@@ -32,7 +32,7 @@ type conn interface {
 	// Send sends one Engine.IO text packet (type digit included). It is
 	// safe for concurrent use.
 	Send(ctx context.Context, pkt []byte) error
-	// Close closes the session; the reader goroutine ends soon after.
+	// Close closes the session; its reader stops soon after.
 	Close()
 }
 
@@ -106,8 +106,9 @@ func (d *dialer) url(scheme, sid string) string {
 }
 
 // dial opens connection number i, joins the main namespace, and starts its
-// reader goroutine, which calls h for every packet until the connection
-// ends; done is called when the reader goroutine returns.
+// reader (a goroutine, or the poller: see takeOver), which calls h for
+// every packet until the connection ends; done is called when the reader
+// is done with it.
 func (d *dialer) dial(ctx context.Context, i int, h handler, done func()) (conn, error) {
 	hc := d.clients[i%len(d.clients)]
 	if d.transport == "polling" {

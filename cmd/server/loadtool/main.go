@@ -202,7 +202,7 @@ type runner struct {
 	hist  histogram
 
 	conns   []conn
-	readers sync.WaitGroup // reader goroutines
+	readers sync.WaitGroup // the connections' readers
 }
 
 func run(ctx context.Context, cfg *config) (*result, error) {

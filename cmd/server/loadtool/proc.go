@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -101,15 +100,6 @@ func busyPercent(before, after []int64, el time.Duration) []float64 {
 		out[i] = float64(time.Duration(after[i]-before[i])*clockTick) / float64(el) * 100
 	}
 	return out
-}
-
-// selfCPU returns the user and system CPU time of this process.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // histogram is a lock-free latency histogram with about 3% resolution:

@@ -68,7 +68,7 @@ const pollerRounds = 8
 // pollerYield is how many connections the poller reads before it lets the
 // handlers of what it delivered run. Measured with 1,000 clients in a
 // closed loop of acks: the whole batch of 128 between yields made each ack
-// cost 15-20 % more server CPU than 8 or 16, whose state stays in the
+// cost about 15 % more server CPU than 8 or 16, whose state stays in the
 // caches; yielding after every connection cost more with 100 clients
 // (more wake-ups of the peers, whose replies came less together).
 const pollerYield = 16

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -53,9 +54,11 @@ func TestFdConnRawReadsAndWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
 	got := 0
+	deadline := time.Now().Add(waitTimeout)
 	for got < 5 {
 		n, err := cb.raw.readNow(buf[got:])
 		if err == syscall.EAGAIN {
+			require.True(t, time.Now().Before(deadline), "the bytes never arrived")
 			continue // in flight on the loopback
 		}
 		require.NoError(t, err)

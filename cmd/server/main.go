@@ -1,8 +1,15 @@
-// Command server runs this project's Socket.IO server in one of three modes:
+// Command server runs this project's Socket.IO server in one of four modes:
 //
 //	-mode demo         the demo chat: web/ (the Go client compiled to wasm) and the Socket.IO endpoint on one origin (default)
 //	-mode conformance  the configuration the official Engine.IO and Socket.IO protocol test suites expect
 //	-mode bench        the load-test contract's handlers
+//	-mode cluster      the cluster test contract (e2e/testdata/node/CONTRACT.md) of the node named by -node
+//
+// With -redis URL every mode runs on the Redis adapter (-adapter redis, the
+// default, or sharded), so that several processes serve one application.
+//
+// Once it listens, it prints "listening on http://ADDR/" on stdout (with
+// -addr 127.0.0.1:0, ADDR is the port the system chose).
 package main
 
 import (
@@ -31,12 +38,15 @@ func main() {
 }
 
 func run() error {
-	mode := flag.String("mode", "demo", "demo, conformance or bench")
+	mode := flag.String("mode", "demo", "demo, conformance, bench or cluster")
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
 	webDir := flag.String("web", "", "folder of the demo's web app (default: web/ of this module)")
 	verbose := flag.Bool("v", false, "debug logs")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
+	redisURL := flag.String("redis", "", "Redis server of the cluster (redis://host:port/db); empty: one node, in-memory adapter")
+	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub) or sharded (Redis 7 sharded pub/sub)")
+	nodeName := flag.String("node", "", "name of this node (-mode cluster; default: the host name and the process id)")
 	flag.Parse()
 
 	if *pprofAddr != "" {
@@ -71,6 +81,19 @@ func run() error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if *nodeName == "" {
+		host, _ := os.Hostname()
+		*nodeName = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	logger = logger.With("node", *nodeName)
+
+	adapter, adapterCloser, err := app.Adapter(*adapterKind, *redisURL, logger)
+	if err != nil {
+		return err
+	}
+	// Closed after the Socket.IO server has shut down: the adapter's
+	// connections outlive the sockets that use them.
+	defer adapterCloser.Close()
 
 	var (
 		handler  http.Handler
@@ -78,21 +101,26 @@ func run() error {
 	)
 	switch *mode {
 	case "conformance":
-		c := app.NewConformance(logger, nil)
+		opts := app.ConformanceOptions()
+		opts.Adapter = adapter
+		c := app.NewConformance(logger, opts)
 		handler, shutdown = c.Handler(), c.Shutdown
 	case "bench":
-		srv := app.NewBench(nil)
+		srv := app.NewBenchAdapter(nil, adapter)
 		mux := http.NewServeMux()
 		mux.Handle("/socket.io/", srv)
 		handler, shutdown = mux, srv.Shutdown
 	case "demo":
-		d, err := app.NewDemo(logger, *webDir)
+		d, err := app.NewDemoAdapter(logger, *webDir, adapter)
 		if err != nil {
 			return err
 		}
 		handler, shutdown = d.Handler(), d.Shutdown
+	case "cluster":
+		c := app.NewCluster(*nodeName, adapter, logger)
+		handler, shutdown = c.Handler(), c.Shutdown
 	default:
-		return fmt.Errorf("unknown -mode %q (demo, conformance or bench)", *mode)
+		return fmt.Errorf("unknown -mode %q (demo, conformance, bench or cluster)", *mode)
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -104,7 +132,10 @@ func run() error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("listening", "mode", *mode, "url", "http://"+ln.Addr().String()+"/")
+	logger.Info("listening", "mode", *mode, "url", "http://"+ln.Addr().String()+"/", "redis", *redisURL)
+	// The first line on stdout, for scripts and tests that start the
+	// server on port 0.
+	fmt.Printf("listening on http://%s/\n", ln.Addr())
 	if *mode == "demo" {
 		fmt.Printf("Open http://%s/ in a browser.\n", ln.Addr())
 	}

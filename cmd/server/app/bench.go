@@ -10,8 +10,12 @@ import (
 // NewBench returns the server of the load-test contract: on "/", event
 // "echo" is acknowledged with its own arguments, and event "broadcast" is
 // emitted again, with the same arguments, to every socket of the namespace.
-func NewBench(logger *slog.Logger) *server.Server {
-	srv := server.New(&server.Options{Logger: logger})
+func NewBench(logger *slog.Logger) *server.Server { return NewBenchAdapter(logger, nil) }
+
+// NewBenchAdapter is NewBench on the adapter made by adapter (nil: the
+// in-memory adapter), for a cluster of bench servers.
+func NewBenchAdapter(logger *slog.Logger, adapter server.AdapterFactory) *server.Server {
+	srv := server.New(&server.Options{Logger: logger, Adapter: adapter})
 	nsp := srv.Of("/")
 	srv.OnConnection(func(s *server.Socket) {
 		s.On("echo", func(e *sio.Event) { _ = e.Ack(e.Args.AsAny()...) })

@@ -41,6 +41,19 @@ type disconnectRecord struct {
 	Reason string `json:"reason"`
 }
 
+// ConformanceOptions returns the Socket.IO options the protocol test suites
+// expect, those NewConformance uses when given nil; cmd/server adds its
+// adapter to them.
+func ConformanceOptions() *server.Options {
+	return &server.Options{
+		PingInterval:      300 * time.Millisecond,
+		PingTimeout:       200 * time.Millisecond,
+		MaxHTTPBufferSize: 1e6,
+		ConnectTimeout:    time.Second,
+		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
+	}
+}
+
 // NewConformance builds the conformance servers. opts may override the
 // Socket.IO options (nil: the suites' settings).
 func NewConformance(logger *slog.Logger, opts *server.Options) *Conformance {
@@ -57,18 +70,10 @@ func NewConformance(logger *slog.Logger, opts *server.Options) *Conformance {
 			_ = s.SendMessage(data, binary)
 		})
 	})
-	var o server.Options
-	if opts != nil {
-		o = *opts
-	} else {
-		o = server.Options{
-			PingInterval:      300 * time.Millisecond,
-			PingTimeout:       200 * time.Millisecond,
-			MaxHTTPBufferSize: 1e6,
-			ConnectTimeout:    time.Second,
-			CORS:              cors,
-		}
+	if opts == nil {
+		opts = ConformanceOptions()
 	}
+	o := *opts
 	if o.Logger == nil {
 		o.Logger = logger
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,11 +56,22 @@ const (
 //     data, time}.
 //   - rtt: acked at once with the server's time, for clients to measure
 //     the round trip.
-//   - users {room, users} goes to the room whenever its membership changes
-//     (a joining socket gets the list in its ack or joined event instead).
+//   - users {room, users} goes to the room's sockets after its membership
+//     changed (a joining socket also gets the list in its ack or joined
+//     event).
 //
 // time is in milliseconds since the Unix epoch. users is the sorted list of
 // the names of the room's sockets (a name appears once per socket).
+//
+// Several demo processes on one Redis (NewDemoAdapter with the Redis
+// adapter) serve one chat: messages reach the room's sockets on every node,
+// users lists every node's sockets (FetchSockets), and the nodes keep each
+// other's history with server-side events. A node's sockets get their
+// users lists from that node: when membership changes on any node, every
+// node fetches the list again and sends it to its own sockets, so that the
+// last list each socket gets is the room's current one. A join's ack lists
+// the users this node knows at once (its own sockets); the list of the
+// whole cluster follows in a users event.
 type Demo struct {
 	IO *server.Server
 
@@ -68,14 +80,44 @@ type Demo struct {
 
 	// mu orders every change of the rooms with the emits that report it, so
 	// that a socket joining a room gets its history and then exactly the
-	// messages that follow.
+	// messages that follow. It is never held while waiting for other nodes.
 	mu    sync.Mutex
 	rooms map[string]*demoRoom
+
+	// Users lists to send again: rooms whose membership changed. One
+	// goroutine at a time (running) sends them; wg waits for it.
+	pmu     sync.Mutex
+	dirty   map[string]bool
+	running bool
+	closed  bool
+	wg      sync.WaitGroup
+	ctx     context.Context // ends at Shutdown: stops waiting for other nodes
+	cancel  context.CancelFunc
 }
 
-// demoRoom is the state of one chat room.
+// Server-side events between the demo's nodes (namespace "/").
+const (
+	// evUsers (room): the membership of room changed on the sender.
+	evUsers = "demo:users"
+	// evChat (room, message): a chat message, for the others' histories.
+	evChat = "demo:chat"
+	// evHistory (room), acked with the sender's history of room (a node
+	// that gets its first member of a room asks the others).
+	evHistory = "demo:history"
+)
+
+// Bounds of the waits on other nodes.
+const (
+	// demoHistoryWait bounds the wait for the other nodes' history when a
+	// node gets its first member of a room.
+	demoHistoryWait = 2 * time.Second
+	// demoFetchWait bounds a fetch of a room's users on every node.
+	demoFetchWait = 5 * time.Second
+)
+
+// demoRoom is the state of one chat room on this node.
 type demoRoom struct {
-	members map[*server.Socket]string // socket → name
+	members map[*server.Socket]string // this node's sockets → name
 	history []demoMessage             // oldest first, at most HistorySize
 }
 
@@ -87,9 +129,12 @@ type demoMessage struct {
 	Time int64  `json:"time"`
 }
 
-// demoMember is a socket's state, kept with SetData.
+// demoMember is a socket's state, kept with SetData as a value (never
+// changed in place: the adapter may read it at any time). Its fields are
+// exported so that FetchSockets shows them on the other nodes.
 type demoMember struct {
-	name, room string
+	Name string `json:"name"`
+	Room string `json:"room"`
 }
 
 // joinRequest is the payload of join and the auth payload.
@@ -120,6 +165,13 @@ type sendResult struct {
 // web/ of this module). It builds web/main.wasm first when it is missing or
 // stale (webassets.EnsureWASM), which needs the go command.
 func NewDemo(logger *slog.Logger, webDir string) (*Demo, error) {
+	return NewDemoAdapter(logger, webDir, nil)
+}
+
+// NewDemoAdapter is NewDemo on the adapter made by adapter (nil: the
+// in-memory adapter). With the Redis adapter, the demo processes sharing a
+// Redis server serve one chat.
+func NewDemoAdapter(logger *slog.Logger, webDir string, adapter server.AdapterFactory) (*Demo, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -138,12 +190,15 @@ func NewDemo(logger *slog.Logger, webDir string) (*Demo, error) {
 		return nil, err
 	}
 	d := &Demo{
-		IO:     server.New(&server.Options{Logger: logger, MaxHTTPBufferSize: 1e6}),
+		IO:     server.New(&server.Options{Logger: logger, MaxHTTPBufferSize: 1e6, Adapter: adapter}),
 		logger: logger,
 		rooms:  make(map[string]*demoRoom),
 		mux:    http.NewServeMux(),
+		dirty:  make(map[string]bool),
 	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.IO.OnConnection(d.onConnection)
+	d.IO.Sockets().OnServerSideEmit(d.onServerSideEmit)
 	d.mux.Handle("/socket.io/", d.IO)
 	d.mux.Handle("/", web)
 	return d, nil
@@ -153,7 +208,15 @@ func NewDemo(logger *slog.Logger, webDir string) (*Demo, error) {
 func (d *Demo) Handler() http.Handler { return d.mux }
 
 // Shutdown shuts the demo down gracefully.
-func (d *Demo) Shutdown(ctx context.Context) error { return d.IO.Shutdown(ctx) }
+func (d *Demo) Shutdown(ctx context.Context) error {
+	err := d.IO.Shutdown(ctx)
+	d.pmu.Lock()
+	d.closed = true
+	d.pmu.Unlock()
+	d.cancel()
+	d.wg.Wait()
+	return err
+}
 
 // DropConnections closes the Engine.IO connection of every socket, as a
 // network failure would: clients see "transport close" and reconnect.
@@ -173,11 +236,19 @@ func (d *Demo) DropConnections() int {
 	return len(seen)
 }
 
-// Users returns the sorted names of the members of room.
+// Users returns the sorted names of the members of room, on every node of
+// the cluster. When the other nodes do not answer in time it returns this
+// node's members only.
 func (d *Demo) Users(room string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.usersLocked(room)
+	ctx, cancel := context.WithTimeout(d.ctx, demoFetchWait)
+	defer cancel()
+	users, err := d.fetchUsers(ctx, room)
+	if err != nil {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.usersLocked(room)
+	}
+	return users
 }
 
 // findWebDir finds web/ of this module: first from the working directory
@@ -216,12 +287,10 @@ func isFile(path string) bool {
 // onConnection sets up a socket: it joins the room of its auth payload, if
 // any, then handles the chat events.
 func (d *Demo) onConnection(s *server.Socket) {
-	s.SetData(&demoMember{})
+	s.SetData(demoMember{})
 	var auth joinRequest
 	if err := s.Handshake().DecodeAuth(&auth); err == nil && (auth.Name != "" || auth.Room != "") {
-		d.mu.Lock()
-		res := d.joinLocked(s, auth)
-		if res.OK {
+		if res := d.join(s, auth); res.OK {
 			_ = s.Emit("joined", res)
 		}
 		d.mu.Unlock()
@@ -232,11 +301,11 @@ func (d *Demo) onConnection(s *server.Socket) {
 			_ = e.Ack(joinResult{Error: "bad join payload"})
 			return
 		}
-		d.mu.Lock()
-		defer d.mu.Unlock()
+		res := d.join(s, req)
 		// Acked under the lock: the history in the ack is followed by
 		// exactly the messages relayed after it.
-		_ = e.Ack(d.joinLocked(s, req))
+		_ = e.Ack(res)
+		d.mu.Unlock()
 	})
 	s.On("leave", func(e *sio.Event) {
 		d.mu.Lock()
@@ -261,7 +330,7 @@ func (d *Demo) onConnection(s *server.Socket) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		m := member(s)
-		r := d.rooms[m.room]
+		r := d.rooms[m.Room]
 		if r == nil {
 			_ = e.Ack(sendResult{ID: req.ID, Error: "join a room first"})
 			return
@@ -272,15 +341,17 @@ func (d *Demo) onConnection(s *server.Socket) {
 				return
 			}
 		}
-		msg := demoMessage{ID: req.ID, From: m.name, Text: text, Time: time.Now().UnixMilli()}
+		msg := demoMessage{ID: req.ID, From: m.Name, Text: text, Time: time.Now().UnixMilli()}
 		if msg.ID == "" {
 			msg.ID = s.ID() + "-" + fmt.Sprint(msg.Time)
 		}
-		r.history = append(r.history, msg)
-		if len(r.history) > HistorySize {
-			r.history = slices.Delete(r.history, 0, len(r.history)-HistorySize)
+		r.addHistory(msg)
+		_ = s.To(m.Room).Emit("chat", msg)
+		// The other nodes keep it in their history of the room, for
+		// sockets that join there.
+		if err := d.IO.Sockets().ServerSideEmit(d.ctx, evChat, m.Room, msg); err != nil {
+			d.logger.Debug("demo: sharing a message with the other nodes", "err", err)
 		}
-		_ = s.To(m.room).Emit("chat", msg)
 		_ = e.Ack(sendResult{OK: true, ID: msg.ID, Time: msg.Time})
 	})
 	s.On("typing", func(e *sio.Event) {
@@ -292,8 +363,8 @@ func (d *Demo) onConnection(s *server.Socket) {
 		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		if m := member(s); m.room != "" {
-			_ = s.To(m.room).Emit("typing", map[string]any{"from": m.name, "typing": req.Typing})
+		if m := member(s); m.Room != "" {
+			_ = s.To(m.Room).Emit("typing", map[string]any{"from": m.Name, "typing": req.Typing})
 		}
 	})
 	s.On("image", func(e *sio.Event) {
@@ -320,13 +391,13 @@ func (d *Demo) onConnection(s *server.Socket) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		m := member(s)
-		if m.room == "" {
+		if m.Room == "" {
 			_ = e.Ack(sendResult{ID: req.ID, Error: "join a room first"})
 			return
 		}
 		now := time.Now().UnixMilli()
-		_ = s.To(m.room).Emit("image", map[string]any{
-			"id": req.ID, "from": m.name, "mime": req.Mime, "data": req.Data, "time": now,
+		_ = s.To(m.Room).Emit("image", map[string]any{
+			"id": req.ID, "from": m.Name, "mime": req.Mime, "data": req.Data, "time": now,
 		})
 		_ = e.Ack(sendResult{OK: true, ID: req.ID, Time: now})
 	})
@@ -339,30 +410,216 @@ func (d *Demo) onConnection(s *server.Socket) {
 }
 
 // member returns the demo state of s.
-func member(s *server.Socket) *demoMember {
-	m, _ := s.Data().(*demoMember)
-	if m == nil {
-		return &demoMember{}
+func member(s *server.Socket) demoMember {
+	m, _ := s.Data().(demoMember)
+	return m
+}
+
+// memberOf returns the demo state in the data of a socket returned by
+// FetchSockets: a demoMember for this node's sockets, its JSON decoded
+// (map[string]any or the like) for the other nodes' sockets.
+func memberOf(data any) demoMember {
+	if m, ok := data.(demoMember); ok {
+		return m
+	}
+	var m demoMember
+	if b, err := json.Marshal(data); err == nil {
+		_ = json.Unmarshal(b, &m)
 	}
 	return m
 }
 
-// joinLocked moves s to the room of req. d.mu is held.
-func (d *Demo) joinLocked(s *server.Socket, req joinRequest) joinResult {
+// join validates req, makes sure the node has the room's history, then
+// moves s to the room. It returns with d.mu held, so that the caller
+// sends the result before any message that follows it.
+func (d *Demo) join(s *server.Socket, req joinRequest) joinResult {
 	name, room := strings.TrimSpace(req.Name), strings.TrimSpace(req.Room)
 	if room == "" {
 		room = "lobby"
 	}
+	var bad string
 	switch {
 	case name == "" || utf8.RuneCountInString(name) > MaxNameLen || !utf8.ValidString(name):
-		return joinResult{Error: fmt.Sprintf("a name has 1 to %d characters", MaxNameLen)}
+		bad = fmt.Sprintf("a name has 1 to %d characters", MaxNameLen)
 	case utf8.RuneCountInString(room) > MaxRoomLen || !utf8.ValidString(room):
-		return joinResult{Error: fmt.Sprintf("a room has at most %d characters", MaxRoomLen)}
+		bad = fmt.Sprintf("a room has at most %d characters", MaxRoomLen)
 	case room == s.ID():
-		return joinResult{Error: "reserved room name"}
+		bad = "reserved room name"
 	}
+	if bad != "" {
+		d.mu.Lock()
+		return joinResult{Error: bad}
+	}
+	d.pullHistory(room)
+	d.mu.Lock()
+	return d.joinLocked(s, name, room)
+}
+
+// pullHistory asks the other nodes for their history of room when this
+// node has no member in it yet (it then knows no message of the room).
+// The room's state is created first, so that the messages shared while
+// waiting are kept too.
+func (d *Demo) pullHistory(room string) {
+	d.mu.Lock()
+	r := d.rooms[room]
+	if r == nil {
+		r = &demoRoom{members: map[*server.Socket]string{}}
+		d.rooms[room] = r
+	}
+	need := len(r.members) == 0
+	d.mu.Unlock()
+	if !need {
+		return
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, demoHistoryWait)
+	defer cancel()
+	replies, err := d.IO.Sockets().ServerSideEmitWithAck(ctx, evHistory, room)
+	if err != nil {
+		d.logger.Debug("demo: asking the other nodes for a room's history", "room", room, "err", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r = d.rooms[room]
+	if r == nil { // left by its last member meanwhile
+		r = &demoRoom{members: map[*server.Socket]string{}}
+		d.rooms[room] = r
+	}
+	for _, reply := range replies {
+		var msgs []demoMessage
+		if reply.Decode(&msgs) == nil {
+			for _, m := range msgs {
+				r.addHistory(m)
+			}
+		}
+	}
+}
+
+// addHistory adds m to the room's history unless it has it already,
+// keeping the history in time order and at most HistorySize long.
+func (r *demoRoom) addHistory(m demoMessage) {
+	if m.ID == "" || slices.ContainsFunc(r.history, func(h demoMessage) bool { return h.ID == m.ID }) {
+		return
+	}
+	i := len(r.history)
+	for i > 0 && r.history[i-1].Time > m.Time {
+		i--
+	}
+	r.history = slices.Insert(r.history, i, m)
+	if len(r.history) > HistorySize {
+		r.history = slices.Delete(r.history, 0, len(r.history)-HistorySize)
+	}
+}
+
+// onServerSideEmit handles the other nodes' events.
+func (d *Demo) onServerSideEmit(e *sio.Event) {
+	var room string
+	if e.Args.Len() == 0 || e.Args[0].Decode(&room) != nil {
+		return
+	}
+	switch e.Name {
+	case evUsers:
+		d.usersChanged(room, false)
+	case evChat:
+		var m demoMessage
+		if e.Args.Len() < 2 || e.Args[1].Decode(&m) != nil {
+			return
+		}
+		d.mu.Lock()
+		// Kept only where the room has members (or is being joined):
+		// a node that gets its first member asks for the history.
+		if r := d.rooms[room]; r != nil {
+			r.addHistory(m)
+		}
+		d.mu.Unlock()
+	case evHistory:
+		d.mu.Lock()
+		history := []demoMessage{}
+		if r := d.rooms[room]; r != nil {
+			history = slices.Clone(r.history)
+		}
+		d.mu.Unlock()
+		_ = e.Ack(history)
+	}
+}
+
+// usersChanged marks room's users list to be sent again to this node's
+// sockets, and, when the change happened here (local), tells the other
+// nodes to do the same.
+func (d *Demo) usersChanged(room string, local bool) {
+	if local {
+		if err := d.IO.Sockets().ServerSideEmit(d.ctx, evUsers, room); err != nil {
+			d.logger.Debug("demo: telling the other nodes of a membership change", "room", room, "err", err)
+		}
+	}
+	d.pmu.Lock()
+	defer d.pmu.Unlock()
+	if d.closed {
+		return
+	}
+	d.dirty[room] = true
+	if d.running {
+		return
+	}
+	d.running = true
+	d.wg.Add(1)
+	go d.sendUsers()
+}
+
+// sendUsers sends the users list of every marked room to this node's
+// sockets in it, until no room is marked. Lists are fetched after the
+// change that marked them, and sent in order, so the last list a socket
+// gets is its room's current one.
+func (d *Demo) sendUsers() {
+	defer d.wg.Done()
+	for {
+		d.pmu.Lock()
+		if len(d.dirty) == 0 || d.closed {
+			d.running = false
+			d.pmu.Unlock()
+			return
+		}
+		rooms := make([]string, 0, len(d.dirty))
+		for room := range d.dirty {
+			rooms = append(rooms, room)
+		}
+		clear(d.dirty)
+		d.pmu.Unlock()
+		slices.Sort(rooms)
+		for _, room := range rooms {
+			ctx, cancel := context.WithTimeout(d.ctx, demoFetchWait)
+			users, err := d.fetchUsers(ctx, room)
+			cancel()
+			if err != nil {
+				d.logger.Debug("demo: fetching a room's users", "room", room, "err", err)
+				continue
+			}
+			_ = d.IO.Sockets().To(room).Local().Emit("users", map[string]any{"room": room, "users": users})
+		}
+	}
+}
+
+// fetchUsers returns the sorted names of room's members on every node.
+func (d *Demo) fetchUsers(ctx context.Context, room string) ([]string, error) {
+	socks, err := d.IO.Sockets().In(room).FetchSockets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]string, 0, len(socks))
+	for _, rs := range socks {
+		// The data and the room are set together; a socket between two
+		// rooms shows in neither.
+		if m := memberOf(rs.Data()); m.Room == room && m.Name != "" {
+			users = append(users, m.Name)
+		}
+	}
+	slices.Sort(users)
+	return users, nil
+}
+
+// joinLocked moves s to room under name, both valid. d.mu is held.
+func (d *Demo) joinLocked(s *server.Socket, name, room string) joinResult {
 	m := member(s)
-	if m.room != room {
+	if m.Room != room {
 		d.leaveLocked(s)
 	}
 	r := d.rooms[room]
@@ -372,37 +629,35 @@ func (d *Demo) joinLocked(s *server.Socket, req joinRequest) joinResult {
 	}
 	changed := r.members[s] != name
 	r.members[s] = name
-	m.name, m.room = name, room
+	s.SetData(demoMember{Name: name, Room: room})
 	s.Join(room)
-	users := d.usersLocked(room)
 	if changed {
-		_ = d.IO.To(room).Except(s.ID()).Emit("users", map[string]any{"room": room, "users": users})
+		d.usersChanged(room, true)
 	}
-	return joinResult{OK: true, Room: room, Name: name, Users: users, History: slices.Clone(r.history)}
+	return joinResult{OK: true, Room: room, Name: name, Users: d.usersLocked(room), History: slices.Clone(r.history)}
 }
 
 // leaveLocked removes s from its room, if any. d.mu is held.
 func (d *Demo) leaveLocked(s *server.Socket) {
 	m := member(s)
-	if m.room == "" {
+	if m.Room == "" {
 		return
 	}
-	room := m.room
-	m.room = ""
-	s.Leave(room)
-	r := d.rooms[room]
+	s.SetData(demoMember{})
+	s.Leave(m.Room)
+	r := d.rooms[m.Room]
 	if r == nil {
 		return
 	}
 	delete(r.members, s)
 	if len(r.members) == 0 {
-		delete(d.rooms, room) // the history goes with the last member
-		return
+		delete(d.rooms, m.Room) // this node's history goes with its last member
 	}
-	_ = d.IO.To(room).Emit("users", map[string]any{"room": room, "users": d.usersLocked(room)})
+	d.usersChanged(m.Room, true)
 }
 
-// usersLocked returns the sorted names of room's members. d.mu is held.
+// usersLocked returns the sorted names of room's members on this node.
+// d.mu is held.
 func (d *Demo) usersLocked(room string) []string {
 	r := d.rooms[room]
 	if r == nil {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package clusterenv
+
+const raceEnabled = false

@@ -151,9 +151,15 @@ func (c *Client) WaitFor(ctx context.Context, cond func(events []Event, disconne
 // WaitEvent waits for an event named name whose Args are args (canonical
 // JSON, "" for any arguments) and returns it.
 func (c *Client) WaitEvent(ctx context.Context, name, args string) (Event, error) {
+	return c.WaitEventSince(ctx, 0, name, args)
+}
+
+// WaitEventSince is WaitEvent among the events after the first since ones
+// (since: the length of Events before what is awaited was caused).
+func (c *Client) WaitEventSince(ctx context.Context, since int, name, args string) (Event, error) {
 	var found Event
 	err := c.WaitFor(ctx, func(events []Event, _ []string) bool {
-		for _, e := range events {
+		for _, e := range events[min(since, len(events)):] {
 			if e.Name == name && (args == "" || e.Args == args) {
 				found = e
 				return true

@@ -52,6 +52,11 @@ type NodeConfig struct {
 	Adapter string
 	// Addr is the listen address; empty means 127.0.0.1:0.
 	Addr string
+	// Mode is the -mode of a Go node: "cluster" when empty; other modes
+	// (demo, …) take Args too.
+	Mode string
+	// Args are more arguments of a Go node (e.g. "-web", dir).
+	Args []string
 }
 
 // Proc is a running node.
@@ -89,7 +94,11 @@ func StartNode(t testing.TB, goBinary string, cfg NodeConfig) *Proc {
 		if goBinary == "" {
 			t.Fatal("clusterenv: a Go node needs the cmd/server binary")
 		}
-		cmd = exec.Command(goBinary, append([]string{"-mode", "cluster"}, args...)...)
+		mode := cfg.Mode
+		if mode == "" {
+			mode = "cluster"
+		}
+		cmd = exec.Command(goBinary, append(append([]string{"-mode", mode}, args...), cfg.Args...)...)
 	case Node:
 		nodeenv.Require(t)
 		cmd = exec.Command("node", append([]string{"cluster-server.js"}, args...)...)

@@ -255,16 +255,24 @@ func (c *clusterRun) scenarioEmitWithAck(t *testing.T) {
 				t.Errorf("emit-with-ack %s from node %s: replies %s error %v, want %s and no error", s, n.Name, r.replies(), deref(r.Error), want)
 			}
 		}
-		// Local: the replies of this node's sockets. socket.io 4.8 waits for
-		// every node to report its client count, which the others never do
-		// for a local broadcast, so the official server ends it at the
-		// timeout, with all the replies: either way is accepted.
-		s := sel{Local: true}
-		r := ask(rq[0], s, 2000)
-		if want := sids(c.selected(s, i)); r.replies() != want {
-			t.Errorf("emit-with-ack %s from node %s: replies %s error %v, want %s", s, n.Name, r.replies(), deref(r.Error), want)
-		} else if r.Error != nil {
-			t.Logf("emit-with-ack %s from node %s: all the replies, then %q (socket.io waits for the other nodes' counts)", s, n.Name, *r.Error)
+	}
+
+	// Local: the replies of this node's sockets. socket.io 4.8 waits for
+	// every node to report its client count, which the others never do for
+	// a local broadcast, so the official server ends it at the timeout,
+	// with all the replies: either way is accepted. The nodes are asked at
+	// once (each may wait for its timeout).
+	local := sel{Local: true}
+	var rqs []*member
+	for i := range c.nodes {
+		rqs = append(rqs, c.requesters(i)[0])
+	}
+	for i, a := range c.askAll(t, rqs, local, 2000) {
+		n := c.nodes[i]
+		if want := sids(c.selected(local, i)); a.r.replies() != want {
+			t.Errorf("emit-with-ack %s from node %s: replies %s error %v, want %s", local, n.Name, a.r.replies(), deref(a.r.Error), want)
+		} else if a.r.Error != nil {
+			t.Logf("emit-with-ack %s from node %s: all the replies, then %q (socket.io waits for the other nodes' counts)", local, n.Name, *a.r.Error)
 		}
 	}
 
@@ -277,16 +285,13 @@ func (c *clusterRun) scenarioEmitWithAck(t *testing.T) {
 		c.add(t, ctx, 0, clusterenv.GoClient, clusterenv.ClientOptions{Name: "silent-go", Silent: true}),
 	}
 	answering := slices.DeleteFunc(c.live(), func(m *member) bool { return slices.Contains(silent, m) })
-	for i, n := range c.nodes {
-		rq := c.requesters(i)[0]
-		start := time.Now()
-		r := ask(rq, sel{}, 1500)
-		elapsed := time.Since(start)
-		if r.Error == nil || r.replies() != sids(answering) {
-			t.Errorf("emit-with-ack with silent clients from node %s: replies %s error %v, want %s and an error", n.Name, r.replies(), deref(r.Error), sids(answering))
+	for i, a := range c.askAll(t, rqs, sel{}, 1500) {
+		n := c.nodes[i]
+		if a.r.Error == nil || a.r.replies() != sids(answering) {
+			t.Errorf("emit-with-ack with silent clients from node %s: replies %s error %v, want %s and an error", n.Name, a.r.replies(), deref(a.r.Error), sids(answering))
 		}
-		if elapsed < 1400*time.Millisecond {
-			t.Errorf("emit-with-ack with silent clients from node %s ended after %v, before its 1.5 s timeout", n.Name, elapsed)
+		if a.elapsed < 1400*time.Millisecond {
+			t.Errorf("emit-with-ack with silent clients from node %s ended after %v, before its 1.5 s timeout", n.Name, a.elapsed)
 		}
 	}
 	for _, m := range silent {
@@ -296,6 +301,46 @@ func (c *clusterRun) scenarioEmitWithAck(t *testing.T) {
 	for i := range c.nodes {
 		c.awaitFetch(t, c.on(i, "")[0], sel{})
 	}
+}
+
+// asked is the outcome of an emit-with-ack of askAll.
+type asked struct {
+	r       result
+	elapsed time.Duration
+}
+
+// askAll sends emit-with-ack (s, timeoutMs) through every requester at
+// once and returns the acks in the same order.
+func (c *clusterRun) askAll(t *testing.T, rqs []*member, s sel, timeoutMs int) []asked {
+	t.Helper()
+	events := make([]string, len(rqs))
+	for i := range rqs {
+		events[i] = c.fresh("ask")
+	}
+	out := make([]asked, len(rqs))
+	errs := make([]error, len(rqs))
+	raws := make([]string, len(rqs))
+	parallelIndex(len(rqs), func(i int) {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterCallWait)
+		defer cancel()
+		start := time.Now()
+		reply, err := rqs[i].Call(ctx, "emit-with-ack", s, events[i], timeoutMs)
+		out[i].elapsed = time.Since(start)
+		if err == nil && len(reply) != 1 {
+			err = fmt.Errorf("an ack with %d arguments", len(reply))
+		}
+		if err == nil {
+			raws[i] = string(reply[0])
+		}
+		errs[i] = err
+	})
+	for i := range rqs {
+		if errs[i] != nil {
+			t.Fatalf("emit-with-ack %s through %s: %v", s, rqs[i].Name, errs[i])
+		}
+		out[i].r = decodeResult(t, raws[i])
+	}
+	return out
 }
 
 // scenarioServerSideEmit: serverSideEmitWithAck from every node gets one

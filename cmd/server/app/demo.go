@@ -593,7 +593,13 @@ func (d *Demo) sendUsers() {
 				d.logger.Debug("demo: fetching a room's users", "room", room, "err", err)
 				continue
 			}
+			// Under d.mu: a socket that just joined gets its join's ack
+			// (sent under d.mu) first, then the lists; clients ignore lists
+			// of a room they are not in yet. Only this node's sockets are
+			// reached: no wait on other nodes under the lock.
+			d.mu.Lock()
 			_ = d.IO.Sockets().To(room).Local().Emit("users", map[string]any{"room": room, "users": users})
+			d.mu.Unlock()
 		}
 	}
 }

@@ -742,12 +742,16 @@ func (s *Socket) onClose(reason string, sendDisconnect bool) {
 			s.wmu.Unlock()
 			return
 		}
+		// Forgotten before the client can have the DISCONNECT: a CONNECT
+		// it sends at once is then a new socket, not a second CONNECT.
+		s.conn.removeSocket(s)
 		s.conn.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name})
 		s.wmu.Unlock()
 	} else if !s.connected.CompareAndSwap(true, false) {
 		return
+	} else {
+		s.conn.removeSocket(s)
 	}
-	s.conn.removeSocket(s)
 	s.cancel()
 	s.mu.Lock()
 	acks := s.acks

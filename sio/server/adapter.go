@@ -167,7 +167,7 @@ func (a *MemoryAdapter) emit(evs []AdapterEvent) {
 		return
 	}
 	for _, e := range evs {
-		a.OnEvent(e)
+		a.callOnEvent(e)
 	}
 }
 

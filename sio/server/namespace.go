@@ -88,7 +88,7 @@ func (n *Namespace) runMiddlewares(s *Socket) error {
 	mws := append([]Middleware(nil), n.middlewares...)
 	n.mu.RUnlock()
 	for _, mw := range mws {
-		if err := mw(s); err != nil {
+		if err := n.callMiddleware(mw, s); err != nil {
 			return err
 		}
 	}
@@ -114,20 +114,26 @@ func (n *Namespace) connect(c *conn, auth json.RawMessage) {
 	}
 	s := newSocket(n, c, auth, sess)
 	if err := n.runMiddlewares(s); err != nil {
-		// The client may try again as soon as it has the refusal.
-		c.donePending(n.name)
-		if closed, _ := c.isClosed(); !closed {
-			data := connectErrorPayload(err)
-			if c.v3 {
-				data = connectErrorPayloadV3(err)
-			}
-			c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: data})
-		}
+		c.refuseConnect(n, err)
 		return
 	}
 	// No lock held: the adapter reports its events at once, so that they
 	// come before the client has CONNECT, as upstream's.
 	n.add(s, sess, nil)
+}
+
+// refuseConnect answers the CONNECT of c to n with a CONNECT_ERROR
+// carrying err.
+func (c *conn) refuseConnect(n *Namespace, err error) {
+	// The client may try again as soon as it has the refusal.
+	c.donePending(n.name)
+	if closed, _ := c.isClosed(); !closed {
+		data := connectErrorPayload(err)
+		if c.v3 {
+			data = connectErrorPayloadV3(err)
+		}
+		c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: data})
+	}
 }
 
 // add connects s, as upstream's _doConnect and _onconnect: it joins its
@@ -332,7 +338,7 @@ func (n *Namespace) DeliverServerSideEmit(e *sio.Event) {
 	hs := slices.Clone(n.serverSide)
 	n.mu.RUnlock()
 	for _, h := range hs {
-		h(e)
+		n.callServerSide(h, e)
 	}
 }
 
@@ -395,7 +401,7 @@ func (s *Server) dynamicNamespace(name string, auth []byte) *Namespace {
 	parents := append([]*Namespace(nil), s.parents...)
 	s.mu.RUnlock()
 	for _, p := range parents {
-		if !p.match(name, auth) {
+		if !s.matches(p, name, auth) {
 			continue
 		}
 		s.mu.Lock()

@@ -22,6 +22,35 @@
 // including on EmitWithAck on its own socket: acknowledgements are
 // delivered from the read path directly. Handlers of different connections
 // run concurrently.
+//
+// # Panics in handlers
+//
+// Node crashes when a handler throws; we do better. A panic in user code
+// the server calls is recovered where it is called, logged at Error level
+// through Options.Logger with its stack ("sio: handler panicked", with the
+// handler, namespace, socket id, panic value and stack), and only the
+// socket concerned suffers; every other client is served on, and the
+// connection's handler queue goes on with its next handler.
+//
+//   - An event handler, catch-all (OnAny) handler, packet middleware
+//     (Socket.Use), OnError handler, connection handler (OnConnection),
+//     acknowledgement callback (EmitWithCallback) or outgoing catch-all
+//     handler (OnAnyOutgoing, which runs on the emitter's goroutine: the
+//     emit then fails with sio.ErrDisconnected) disconnects its socket with
+//     reason "server namespace disconnect", as Socket.Disconnect(false)
+//     does: the client gets a DISCONNECT packet ("io server disconnect" for
+//     it), after which the official client does not reconnect on its own,
+//     so a handler that always panics is not run again and again. The
+//     other namespaces of the connection stay connected.
+//   - A namespace middleware (Use) refuses the connection: the client gets
+//     a connect_error with the message "server error" (the panic value
+//     stays in the log).
+//   - A disconnecting or disconnect handler is only logged: the socket is
+//     going already, and the next handlers and its clean-up still run.
+//   - An OnServerSideEmit handler or an adapter's OnEvent hook is only
+//     logged; a match function of OfFunc that panics counts as no match.
+//
+// Engine-level callbacks are recovered by package engine in the same way.
 package server
 
 import (

@@ -5,6 +5,18 @@
 //
 // A Server is an http.Handler; mount it where clients expect it (usually
 // "/engine.io/" or, under Socket.IO, "/socket.io/").
+//
+// # Panics in handlers
+//
+// Node crashes when a handler throws; we do better. A panic in a session's
+// OnMessage, OnUpgrade or in the server's OnConnection handler is
+// recovered where the handler is called, logged at Error level through
+// Options.Logger with its stack ("engine: handler panicked"), and closes
+// that session alone, at once, with reason "transport error" and a
+// *PanicError (OnClose gets both; a panic in OnConnection makes the
+// handshake fail). The read path goes on: a poller keeps serving its other
+// sessions. A panic in OnClose is logged, and the release of the session
+// completes.
 package engine
 
 import (
@@ -257,7 +269,7 @@ func (s *Server) newSession(id string, r *http.Request, transport string, ws *ws
 	sess.startHeartbeat()
 	s.log.Debug("engine: session opened", "sid", id, "transport", transport)
 	if s.onConnection != nil {
-		s.onConnection(sess)
+		s.callOnConnection(sess)
 	}
 	if !sess.connected() {
 		return nil, ErrClosed

@@ -401,7 +401,7 @@ func (s *Socket) onPacket(p eio.Packet) {
 	switch p.Type {
 	case eio.Message:
 		if onMessage != nil {
-			onMessage(p.Data, p.Binary)
+			s.callOnMessage(onMessage, p.Data, p.Binary)
 		}
 	case eio.Pong:
 		if s.protocol == protocol3 {
@@ -524,7 +524,7 @@ func (s *Socket) finish(graceful bool) {
 		return // connected reports it
 	}
 	if onClose != nil {
-		onClose(reason, err)
+		s.callOnClose(onClose, reason, err)
 	}
 	close(s.done)
 	s.srv.live.Done()
@@ -542,7 +542,7 @@ func (s *Socket) connected() bool {
 	s.mu.Unlock()
 	if deferred {
 		if onClose != nil {
-			onClose(reason, err)
+			s.callOnClose(onClose, reason, err)
 		}
 		close(s.done)
 		s.srv.live.Done()

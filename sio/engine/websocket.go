@@ -421,7 +421,7 @@ func (s *Socket) probe(ws *wsConn) error {
 	s.mu.Unlock()
 	s.srv.log.Debug("engine: upgraded", "sid", s.id)
 	if onUpgrade != nil {
-		onUpgrade("websocket")
+		s.callOnUpgrade(onUpgrade, "websocket")
 	}
 	return nil
 }

@@ -71,6 +71,11 @@ func run() error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Signals are handled from here on, so that an interrupt during the
+	// demo's first build (the wasm, which takes a while) cancels it and
+	// lets it remove its temporary file instead of killing the process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	var (
 		handler  http.Handler
@@ -86,7 +91,7 @@ func run() error {
 		mux.Handle("/socket.io/", srv)
 		handler, shutdown = mux, srv.Shutdown
 	case "demo":
-		d, err := app.NewDemo(logger, *webDir)
+		d, err := app.NewDemo(ctx, logger, *webDir)
 		if err != nil {
 			return err
 		}
@@ -100,8 +105,6 @@ func run() error {
 		return err
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("listening", "mode", *mode, "url", "http://"+ln.Addr().String()+"/")

@@ -118,8 +118,9 @@ type sendResult struct {
 
 // NewDemo builds the demo. webDir is the folder of the web app ("" finds
 // web/ of this module). It builds web/main.wasm first when it is missing or
-// stale (webassets.EnsureWASM), which needs the go command.
-func NewDemo(logger *slog.Logger, webDir string) (*Demo, error) {
+// stale (webassets.EnsureWASM), which needs the go command; ctx cancels
+// that build.
+func NewDemo(ctx context.Context, logger *slog.Logger, webDir string) (*Demo, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -130,10 +131,10 @@ func NewDemo(logger *slog.Logger, webDir string) (*Demo, error) {
 		}
 		webDir = dir
 	}
-	if err := webassets.EnsureWASM(webDir); err != nil {
+	if err := webassets.EnsureWASM(ctx, webDir); err != nil {
 		return nil, err
 	}
-	web, err := webassets.Handler(webDir, logger)
+	web, err := webassets.Handler(ctx, webDir, logger)
 	if err != nil {
 		return nil, err
 	}

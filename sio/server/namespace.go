@@ -373,7 +373,8 @@ func (s *Server) OfRegexp(re *regexp.Regexp) *Namespace {
 // OfFunc declares a dynamic namespace whose children are the names for
 // which match returns true; match also gets the CONNECT auth payload. It
 // runs on the connection's read path, which may be shared by many
-// connections (see engine.Socket.OnMessage): it must not block.
+// connections (see engine.Socket.OnMessage): it must not block. A panic in
+// it is logged and counts as no match.
 func (s *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *Namespace {
 	n := newNamespace(s, "")
 	n.match = match

@@ -41,8 +41,13 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 	for {
 		if s.state == stateClosed {
 			s.pollWaiting = false
+			byClient := s.closedByClient
 			s.mu.Unlock()
-			s.writePayload(w, r, []Frame{{Data: closeFrame}})
+			if byClient {
+				s.writePayload(w, r, nil) // a noop, as upstream (see closeFromClient)
+			} else {
+				s.writePayload(w, r, []Frame{{Data: closeFrame}})
+			}
 			return
 		}
 		if s.transport != "polling" {
@@ -75,6 +80,21 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 	if closing {
 		s.finish(false)
 	}
+}
+
+// closeFromClient ends the session on the close packet its client POSTed.
+// As upstream's polling transport does, the GET pending then gets a noop
+// (a close packet only ends a close the server starts), and so does a GET
+// that races the POST (see closed.go).
+func (s *Socket) closeFromClient() {
+	s.recvMu.Lock() // in order with the packets before it, as onPacket
+	defer s.recvMu.Unlock()
+	s.mu.Lock()
+	if s.state != stateClosed && s.transport == "polling" {
+		s.closedByClient = true
+	}
+	s.mu.Unlock()
+	s.closeWith(ReasonTransportClose, nil, false)
 }
 
 var (
@@ -184,6 +204,10 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, p := range packets {
+		if p.Type == eio.Close {
+			s.closeFromClient()
+			break // what follows would be ignored
+		}
 		s.onPacket(p)
 	}
 	// text/html, as upstream: text/plain made some browsers offer a download.

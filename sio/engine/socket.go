@@ -72,6 +72,9 @@ type Socket struct {
 	pollWaiting bool          // a GET is pending
 	pollWake    chan struct{} // capacity 1: something to send, or closing
 	postActive  bool
+	// closedByClient: the client closed the session with a close packet
+	// POSTed on polling; its GET gets a noop, not a close packet.
+	closedByClient bool
 	// upgrade
 	probing  *wsConn // the WebSocket of the upgrade under way
 	probed   bool    // the probe was answered: a GET now gets a noop at once
@@ -504,9 +507,10 @@ func (s *Socket) finish(graceful bool) {
 	deferred := s.connecting
 	s.closeDeferred = deferred
 	onClose := s.onClose
+	byClient := s.closedByClient
 	s.mu.Unlock()
 
-	s.srv.remove(s)
+	s.srv.remove(s, byClient)
 	if ws != nil {
 		if graceful {
 			ws.close(s.srv)

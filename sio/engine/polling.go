@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/gosio/socketio/sio/eio"
 )
@@ -34,10 +35,20 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.transport != "polling" {
 		s.mu.Unlock()
-		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		s.refuseUpgraded(w, r)
 		return
 	}
 	s.pollWaiting = true
+	var (
+		arrived time.Time
+		hold    *time.Timer // the noop's wait during an upgrade
+		holdC   <-chan time.Time
+	)
+	defer func() {
+		if hold != nil {
+			hold.Stop()
+		}
+	}()
 	for {
 		if s.state == stateClosed {
 			s.pollWaiting = false
@@ -51,18 +62,47 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if s.transport != "polling" {
-			// Upgraded while waiting: release the request with a noop.
+			// Upgraded while this GET waited: it is answered as if it came
+			// after the upgrade. The client sent the upgrade packet before
+			// this GET, or with nothing between (it stopped polling), and
+			// which of the two the server handles first must not matter.
 			s.pollWaiting = false
 			s.mu.Unlock()
-			s.writePayload(w, r, nil)
+			s.refuseUpgraded(w, r)
 			return
 		}
-		if len(s.queue) > 0 || (s.probed && s.state == stateOpen) {
+		if len(s.queue) > 0 {
 			break
+		}
+		if s.probed && s.state == stateOpen {
+			// During an upgrade, a GET with nothing to send gets a noop, so
+			// that the client can pause polling and send the upgrade
+			// packet; but, as upstream, only after upgradeCheck: an upgrade
+			// packet sent right after the probe completes the upgrade
+			// first, and this GET is then refused (above), never answered
+			// with a noop the client did not expect.
+			if arrived.IsZero() {
+				arrived = time.Now()
+			}
+			from := arrived
+			if s.probedAt.After(from) {
+				from = s.probedAt
+			}
+			wait := upgradeCheck - time.Since(from)
+			if wait <= 0 {
+				break
+			}
+			if hold == nil {
+				hold = time.NewTimer(wait)
+				holdC = hold.C
+			} else {
+				hold.Reset(wait)
+			}
 		}
 		s.mu.Unlock()
 		select {
 		case <-s.pollWake:
+		case <-holdC:
 		case <-r.Context().Done():
 			s.mu.Lock()
 			s.pollWaiting = false
@@ -80,6 +120,18 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 	if closing {
 		s.finish(false)
 	}
+}
+
+// upgradeCheck is how long a GET waits during an upgrade before it gets a
+// noop: upstream's check interval.
+const upgradeCheck = 100 * time.Millisecond
+
+// refuseUpgraded answers a GET on a session that has moved to WebSocket,
+// as upstream does.
+func (s *Socket) refuseUpgraded(w http.ResponseWriter, r *http.Request) {
+	s.srv.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
+		"name": "TRANSPORT_MISMATCH", "transport": "polling", "previousTransport": "websocket",
+	})
 }
 
 // closeFromClient ends the session on the close packet its client POSTed.

@@ -3,16 +3,80 @@
 package engine
 
 import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The tests of this file hold the polling transport to the official
 // server's behaviour where clients race it (a close, an upgrade), and to
 // what a careless or hostile HTTP client must not be able to do.
+
+// rawUpgrade opens a WebSocket asking to take over session sid, with a
+// hand-made handshake, so that the test controls how frames are written.
+func (h *harness) rawUpgrade(t testing.TB, sid string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	addr := strings.TrimPrefix(h.ts.URL, "http://")
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	_ = c.SetDeadline(time.Now().Add(waitTimeout))
+	_, err = io.WriteString(c, "GET /engine.io/?EIO=4&transport=websocket&sid="+sid+" HTTP/1.1\r\nHost: "+addr+
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(c)
+	res, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, res.StatusCode)
+	return c, br
+}
+
+// clientTextFrame is a masked text frame of fewer than 126 bytes, as a
+// client sends it.
+func clientTextFrame(p string) []byte {
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	b := []byte{0x81, 0x80 | byte(len(p))}
+	b = append(b, key[:]...)
+	for i := 0; i < len(p); i++ {
+		b = append(b, p[i]^key[i%4])
+	}
+	return b
+}
+
+// readServerText reads one frame from the server, which must be a final
+// text frame.
+func readServerText(t testing.TB, br *bufio.Reader) string {
+	t.Helper()
+	var h [2]byte
+	_, err := io.ReadFull(br, h[:])
+	require.NoError(t, err)
+	require.Equal(t, byte(0x81), h[0], "final text frame")
+	n := int(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var l [2]byte
+		_, err = io.ReadFull(br, l[:])
+		n = int(binary.BigEndian.Uint16(l[:]))
+	case 127:
+		var l [8]byte
+		_, err = io.ReadFull(br, l[:])
+		n = int(binary.BigEndian.Uint64(l[:]))
+	}
+	require.NoError(t, err)
+	p := make([]byte, n)
+	_, err = io.ReadFull(br, p)
+	require.NoError(t, err)
+	return string(p)
+}
 
 // TestPollingClientCloseAnswersNoop: a close packet POSTed by the client
 // ends the session, and the GET of that client, pending or racing the
@@ -77,5 +141,80 @@ func TestPollingClientCloseAnswersNoop(t *testing.T) {
 		h.nextClose()
 		// No noop for a session the server closed.
 		assert.Equal(t, http.StatusBadRequest, h.poll(sid).status)
+	})
+}
+
+// TestUpgradeProbeAndUpgradeInOneWrite: a client sends "2probe" and "5"
+// back to back; a GET on the old transport, pending or not, is answered
+// 400 as the session is upgraded, never with a noop, whatever the order in
+// which the server's goroutines see the WebSocket and the GET.
+func TestUpgradeProbeAndUpgradeInOneWrite(t *testing.T) {
+	both := append(clientTextFrame("2probe"), clientTextFrame("5")...)
+	mismatch := errBody(3, "Bad request")
+	t.Run("GET pending", func(t *testing.T) {
+		h := newHarness(t, nil)
+		sid, _ := h.handshake()
+		sess := h.nextConn()
+		pending := h.pollPending(sid)
+		c, br := h.rawUpgrade(t, sid)
+		_, err := c.Write(both)
+		require.NoError(t, err)
+		assert.Equal(t, "3probe", readServerText(t, br))
+		assert.Equal(t, "websocket", recv(t, h.ups))
+		res := recv(t, pending)
+		assert.Equal(t, http.StatusBadRequest, res.status)
+		assert.Equal(t, mismatch, res.body)
+		// The session goes on over the WebSocket.
+		require.NoError(t, sess.SendMessage([]byte("after"), false))
+		assert.Equal(t, "4after", readServerText(t, br))
+		assert.Same(t, sess, h.srv.Socket(sid))
+	})
+	t.Run("upgrade packet while a GET waits", func(t *testing.T) {
+		// Like upstream, the noop waits upgradeCheck (100 ms), time for
+		// an upgrade packet sent right after the probe answer.
+		h := newHarness(t, nil)
+		sid, _ := h.handshake()
+		h.nextConn()
+		c, br := h.rawUpgrade(t, sid)
+		_, err := c.Write(clientTextFrame("2probe"))
+		require.NoError(t, err)
+		assert.Equal(t, "3probe", readServerText(t, br))
+		pending := h.pollPending(sid)
+		_, err = c.Write(clientTextFrame("5"))
+		require.NoError(t, err)
+		assert.Equal(t, "websocket", recv(t, h.ups))
+		res := recv(t, pending)
+		assert.Equal(t, http.StatusBadRequest, res.status)
+		assert.Equal(t, mismatch, res.body)
+	})
+	t.Run("GET after the probe answer", func(t *testing.T) {
+		h := newHarness(t, nil)
+		for range 20 {
+			sid, _ := h.handshake()
+			h.nextConn()
+			c, br := h.rawUpgrade(t, sid)
+			_, err := c.Write(both)
+			require.NoError(t, err)
+			assert.Equal(t, "3probe", readServerText(t, br))
+			res := h.poll(sid)
+			assert.Equal(t, http.StatusBadRequest, res.status)
+			assert.Equal(t, mismatch, res.body)
+			assert.Equal(t, "websocket", recv(t, h.ups))
+		}
+	})
+	t.Run("GET right after the write", func(t *testing.T) {
+		h := newHarness(t, nil)
+		for range 20 {
+			sid, _ := h.handshake()
+			h.nextConn()
+			c, br := h.rawUpgrade(t, sid)
+			_, err := c.Write(both)
+			require.NoError(t, err)
+			res := h.poll(sid)
+			assert.Equal(t, http.StatusBadRequest, res.status)
+			assert.Equal(t, mismatch, res.body)
+			assert.Equal(t, "3probe", readServerText(t, br))
+			assert.Equal(t, "websocket", recv(t, h.ups))
+		}
 	})
 }

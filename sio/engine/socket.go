@@ -77,7 +77,8 @@ type Socket struct {
 	closedByClient bool
 	// upgrade
 	probing  *wsConn // the WebSocket of the upgrade under way
-	probed   bool    // the probe was answered: a GET now gets a noop at once
+	probed   bool    // the probe was answered: a GET gets a noop after upgradeCheck
+	probedAt time.Time
 	upgraded bool
 	// heartbeat: one timer, alternately waiting to ping and waiting for the pong
 	timer     *time.Timer

@@ -361,6 +361,15 @@ func (s *Socket) abandonUpgrade(ws *wsConn) {
 
 var errUpgrade = errors.New("engine: invalid upgrade")
 
+// buffered reports whether ws holds bytes it received and did not parse
+// yet. coder/websocket (permessage-deflate) keeps its buffer to itself.
+func (w *wsConn) buffered() bool {
+	if w.c != nil {
+		return false
+	}
+	return len(w.rest) > 0 || w.p.pending() || (w.br != nil && w.br.Buffered() > 0)
+}
+
 // probe runs the upgrade: 2probe is answered 3probe, a pending GET is
 // released with a noop, and 5 switches the session to the WebSocket, where
 // what is queued is flushed. It fails after Options.UpgradeTimeout.
@@ -383,9 +392,14 @@ func (s *Socket) probe(ws *wsConn) error {
 		return fmt.Errorf("engine: answering the probe: %w", err)
 	}
 	s.mu.Lock()
-	if s.probing == ws {
+	if s.probing == ws && !ws.buffered() {
+		// A GET now gets a noop (after upgradeCheck). Not when the client
+		// sent more right after the probe (the upgrade packet, back to
+		// back): that is handled first, and a GET is then refused, as
+		// upstream refuses it, having read both in one go.
 		s.probed = true
-		s.wakeLocked() // a pending GET gets a noop
+		s.probedAt = time.Now()
+		s.wakeLocked()
 	}
 	s.mu.Unlock()
 	p, err = ws.read(ctx)

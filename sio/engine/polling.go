@@ -244,6 +244,15 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		s.closeWith(ReasonTransportError, ErrInvalidPacket, false)
 		return
 	}
+	if !binary {
+		// Upstream reads a text body as a UTF-8 string: invalid sequences
+		// become U+FFFD, and the limit holds for what they become.
+		body = toValidUTF8(body)
+		if int64(len(body)) > limit {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+	}
 	var packets []eio.Packet
 	if s.protocol == protocol3 {
 		packets, err = decodePayloadV3(body, binary)

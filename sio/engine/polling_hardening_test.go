@@ -8,10 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -217,4 +220,49 @@ func TestUpgradeProbeAndUpgradeInOneWrite(t *testing.T) {
 			assert.Equal(t, "websocket", recv(t, h.ups))
 		}
 	})
+}
+
+// TestPollingInvalidUTF8BecomesReplacement: what a polling client sends
+// with invalid UTF-8 reaches a WebSocket client as valid UTF-8: the body is
+// decoded as Node.js decodes it, one U+FFFD per maximal ill-formed
+// subsequence; binary data (protocol 3 binary payloads) is untouched.
+func TestPollingInvalidUTF8BecomesReplacement(t *testing.T) {
+	var relay atomic.Pointer[Socket]
+	h := newHarness(t, &Options{AllowEIO3: true}, func(h *harness) {
+		h.onMessage = func(s *Socket, data []byte, binary bool) {
+			if r := relay.Load(); r != nil && r != s {
+				_ = r.SendMessage(data, binary)
+			}
+		}
+	})
+	c, _ := h.wsHandshake()
+	relay.Store(h.nextConn())
+	const want = "4[\"chat\",\"a\uFFFDb\uFFFD\uFFFD\uFFFDc\uFFFD\"]"
+
+	sid, _ := h.handshake()
+	h.nextConn()
+	assert.Equal(t, "ok", h.post(sid, "4[\"chat\",\"a\xffb\xed\xa0\x80c\xe2\x82\"]").body)
+	got := readWSText(t, c)
+	assert.True(t, utf8.ValidString(got), "%q", got)
+	assert.Equal(t, want, got)
+
+	// Protocol 3, text payload: the length counts the decoded characters, as upstream.
+	sid3, _ := h.handshakeV3()
+	assert.Equal(t, "ok", h.postV3(sid3, "text/plain;charset=UTF-8", "20:4[\"chat\",\"a\xffb\xed\xa0\x80c\xe2\x82\"]").body)
+	assert.Equal(t, want, readWSText(t, c))
+
+	// Protocol 3, binary payload: the text packet is decoded, the binary one is not.
+	text := "4[\"chat\",\"a\xffb\xed\xa0\x80c\xe2\x82\"]"
+	body := []byte{0}
+	for _, d := range strconv.Itoa(len(text)) {
+		body = append(body, byte(d-'0'))
+	}
+	body = append(body, 255)
+	body = append(body, text...)
+	body = append(body, 1, 4, 255, 4, 0xff, 0xfe, 0xed)
+	assert.Equal(t, "ok", h.postV3(sid3, "application/octet-stream", string(body)).body)
+	assert.Equal(t, want, readWSText(t, c))
+	b, bin := readWS(t, c)
+	assert.True(t, bin)
+	assert.Equal(t, "\xff\xfe\xed", b)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.pollWaiting = true
+	s.mu.Unlock()
+	writeTimeout := liftDeadlines(w, r)
+	s.mu.Lock()
 	var (
 		arrived time.Time
 		hold    *time.Timer // the noop's wait during an upgrade
@@ -54,6 +58,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 			s.pollWaiting = false
 			byClient := s.closedByClient
 			s.mu.Unlock()
+			writeDeadline(w, writeTimeout)
 			if byClient {
 				s.writePayload(w, r, nil) // a noop, as upstream (see closeFromClient)
 			} else {
@@ -68,6 +73,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 			// which of the two the server handles first must not matter.
 			s.pollWaiting = false
 			s.mu.Unlock()
+			writeDeadline(w, writeTimeout)
 			s.refuseUpgraded(w, r)
 			return
 		}
@@ -116,6 +122,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 	closing := s.state == stateClosing
 	s.pollWaiting = false
 	s.mu.Unlock()
+	writeDeadline(w, writeTimeout)
 	s.writePayload(w, r, frames)
 	if closing {
 		s.finish(false)
@@ -132,6 +139,67 @@ func (s *Socket) refuseUpgraded(w http.ResponseWriter, r *http.Request) {
 	s.srv.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
 		"name": "TRANSPORT_MISMATCH", "transport": "polling", "previousTransport": "websocket",
 	})
+}
+
+// readBody reads the body of a POST, up to limit+1 bytes. A body that
+// stalls or trickles is not held forever: the read ends when the session
+// does, and after PingInterval+PingTimeout, the time a client has to answer
+// a ping anyway (unless the http.Server's ReadTimeout bounds it already).
+func (s *Socket) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	own := false
+	if hs, _ := r.Context().Value(http.ServerContextKey).(*http.Server); hs == nil || hs.ReadTimeout <= 0 {
+		own = rc.SetReadDeadline(time.Now().Add(s.srv.opts.PingInterval+s.srv.opts.PingTimeout)) == nil
+	}
+	ended := make(chan struct{})
+	stop := context.AfterFunc(s.ctx, func() {
+		defer close(ended)
+		_ = rc.SetReadDeadline(time.Now()) // ends the read under way
+	})
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if !stop() {
+		// The session ended: the deadline may have been set, even after
+		// the read; it must be, before the handler returns.
+		<-ended
+		own = true
+	}
+	if own && err == nil {
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	// After an error the deadline stays passed: net/http reads what is
+	// left of a body before it answers, which must not wait either.
+	return body, err
+}
+
+// liftDeadlines lifts, for a GET held until there is something to send,
+// the deadlines an http.Server sets from the start of each request, which
+// may be shorter than PingInterval, the longest hold: when ReadTimeout
+// passes, net/http's read in the background fails and cancels the
+// request, and WriteTimeout fails the answer. It returns the server's
+// WriteTimeout, to be given to the answer from when it is written (see
+// writeDeadline), or 0.
+func liftDeadlines(w http.ResponseWriter, r *http.Request) time.Duration {
+	hs, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if hs == nil || (hs.ReadTimeout <= 0 && hs.WriteTimeout <= 0) {
+		return 0
+	}
+	rc := http.NewResponseController(w)
+	if hs.ReadTimeout > 0 {
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	if hs.WriteTimeout <= 0 {
+		return 0
+	}
+	_ = rc.SetWriteDeadline(time.Time{})
+	return hs.WriteTimeout
+}
+
+// writeDeadline gives the answer to a long-poll the http.Server's
+// WriteTimeout d (see liftDeadlines), counted from now.
+func writeDeadline(w http.ResponseWriter, d time.Duration) {
+	if d > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+	}
 }
 
 // closeFromClient ends the session on the close packet its client POSTed.
@@ -228,9 +296,17 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := s.readBody(w, r, limit)
 	if err != nil {
-		s.closeWith(ReasonTransportError, fmt.Errorf("%w: %w", errPostClosed, err), false)
+		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
+		s.mu.Lock()
+		polling := s.transport == "polling"
+		s.mu.Unlock()
+		if polling {
+			// Once upgraded, a late POST failing is no longer the
+			// session's transport failing (upstream discards its errors).
+			s.closeWith(ReasonTransportError, fmt.Errorf("%w: %w", errPostClosed, err), false)
+		}
 		return
 	}
 	if int64(len(body)) > limit {

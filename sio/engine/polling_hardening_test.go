@@ -4,6 +4,7 @@ package engine
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"io"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -220,6 +222,147 @@ func TestUpgradeProbeAndUpgradeInOneWrite(t *testing.T) {
 			assert.Equal(t, "websocket", recv(t, h.ups))
 		}
 	})
+}
+
+// stalledPOST sends the headers of a POST announcing n bytes and the first
+// part of its body, and no more.
+func (h *harness) stalledPOST(t testing.TB, sid string, n int, part string) *bufio.Reader {
+	t.Helper()
+	addr := strings.TrimPrefix(h.ts.URL, "http://")
+	c, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	_ = c.SetDeadline(time.Now().Add(waitTimeout))
+	_, err = io.WriteString(c, "POST /engine.io/?EIO=4&transport=polling&sid="+sid+" HTTP/1.1\r\nHost: "+addr+
+		"\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: "+strconv.Itoa(n)+"\r\n\r\n"+part)
+	require.NoError(t, err)
+	return bufio.NewReader(c)
+}
+
+func postActive(s *Socket) func() bool {
+	return func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.postActive
+	}
+}
+
+// TestPollingStalledPOSTEndsWithSession: the read of a POST body that
+// stalls ends when its session does (here by ping timeout: a client
+// stuck in a POST cannot answer pings), with a 400.
+func TestPollingStalledPOSTEndsWithSession(t *testing.T) {
+	h := newHarness(t, &Options{PingInterval: 50 * time.Millisecond, PingTimeout: 50 * time.Millisecond})
+	sid, _ := h.handshake()
+	sess := h.nextConn()
+	br := h.stalledPOST(t, sid, 100, "4abc")
+	h.eventually("the POST being read", postActive(sess))
+	assert.Equal(t, ReasonPingTimeout, h.nextClose().reason)
+	res, err := http.ReadResponse(br, nil)
+	require.NoError(t, err, "the stalled POST is not answered")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+}
+
+// TestPollingStalledPOSTHitsReadDeadline: a POST body that stalls on a
+// session that lives on (upgraded meanwhile, answering pings) is given up
+// after PingInterval+PingTimeout, without ending the session.
+func TestPollingStalledPOSTHitsReadDeadline(t *testing.T) {
+	h := newHarness(t, &Options{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond})
+	sid, _ := h.handshake()
+	sess := h.nextConn()
+	br := h.stalledPOST(t, sid, 100, "4abc")
+	h.eventually("the POST being read", postActive(sess))
+	c := h.upgrade(sid)
+	ctx, cancel := context.WithCancel(context.Background())
+	pongs := make(chan struct{})
+	var pinged atomic.Int32
+	go func() {
+		defer close(pongs)
+		for {
+			_, b, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if string(b) == "2" {
+				pinged.Add(1)
+				_ = c.Write(ctx, websocket.MessageText, []byte("3"))
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-pongs })
+	res, err := http.ReadResponse(br, nil)
+	require.NoError(t, err, "the stalled POST is not answered")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.NotZero(t, pinged.Load(), "answered before the deadline")
+	select {
+	case ev := <-h.closes:
+		t.Fatalf("the session closed: %+v", ev)
+	default:
+	}
+	assert.Same(t, sess, h.srv.Socket(sid))
+	assert.Equal(t, "websocket", sess.Transport())
+}
+
+// httpTimeouts has the harness's HTTP server use short read and write
+// timeouts, shorter than its sessions' ping interval.
+func httpTimeouts(d time.Duration) func(*harness) {
+	return func(h *harness) {
+		h.httpServer = func(s *http.Server) {
+			s.ReadTimeout = d
+			s.WriteTimeout = d
+			s.IdleTimeout = time.Minute
+		}
+	}
+}
+
+// TestPollingUnderHTTPServerTimeouts: an http.Server's ReadTimeout and
+// WriteTimeout, counted from a request's start, do not cut a long-poll
+// held longer (until the ping).
+func TestPollingUnderHTTPServerTimeouts(t *testing.T) {
+	h := newHarness(t, &Options{PingInterval: 400 * time.Millisecond, PingTimeout: time.Second}, httpTimeouts(100*time.Millisecond))
+	sid, _ := h.handshake()
+	h.nextConn()
+	for range 2 {
+		res := h.poll(sid) // held until the ping, past both timeouts
+		assert.Equal(t, http.StatusOK, res.status)
+		assert.Equal(t, "2", res.body)
+		assert.Equal(t, "ok", h.post(sid, "3").body)
+	}
+	select {
+	case ev := <-h.closes:
+		t.Fatalf("the session closed: %+v", ev)
+	default:
+	}
+}
+
+// TestWebSocketUnderHTTPServerTimeouts: the deadlines net/http leaves on a
+// hijacked connection are cleared, on both accept paths (the engine's own
+// protocol and coder/websocket's), for direct sessions and upgrades.
+func TestWebSocketUnderHTTPServerTimeouts(t *testing.T) {
+	for name, deflate := range map[string]bool{"own protocol": false, "permessage-deflate": true} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, &Options{
+				PingInterval:      300 * time.Millisecond,
+				PingTimeout:       time.Second,
+				PerMessageDeflate: deflate,
+			}, httpTimeouts(50*time.Millisecond))
+			c, sid := h.wsHandshake()
+			h.nextConn()
+			sid2, _ := h.handshake()
+			h.nextConn()
+			up := h.upgrade(sid2)
+			for range 2 {
+				for _, tc := range []struct {
+					c   *websocket.Conn
+					sid string
+				}{{c, sid}, {up, sid2}} {
+					assert.Equal(t, "2", readWSText(t, tc.c)) // written past WriteTimeout
+					writeWS(t, tc.c, "3")
+					writeWS(t, tc.c, "4alive") // read past ReadTimeout
+					assert.Equal(t, msgEvent{tc.sid, "alive", false}, h.nextMsg())
+				}
+			}
+		})
+	}
 }
 
 // TestPollingInvalidUTF8BecomesReplacement: what a polling client sends

@@ -264,7 +264,11 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 b
 	s.applyHeaders(w.Header(), r, sid)
 	v3b64 := v3 && r.URL.Query().Has("b64")
 	if !s.opts.PerMessageDeflate {
-		return s.acceptOwn(w, r, v3, v3b64)
+		ws, err := s.acceptOwn(w, r, v3, v3b64)
+		if err == nil {
+			clearDeadlines(ws)
+		}
+		return ws, err
 	}
 	opts := &websocket.AcceptOptions{
 		// Origins are checked by CORS and AllowRequest, as upstream does.
@@ -278,7 +282,17 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 b
 		return nil, err
 	}
 	c.SetReadLimit(s.opts.MaxHTTPBufferSize)
-	return &wsConn{c: c, cc: cw.conn, rpool: &s.readBufs, v3: v3, b64: v3b64}, nil
+	ws := &wsConn{c: c, cc: cw.conn, rpool: &s.readBufs, v3: v3, b64: v3b64}
+	clearDeadlines(ws)
+	return ws, nil
+}
+
+// clearDeadlines clears the deadlines of a hijacked connection. net/http
+// clears those of its ReadTimeout and WriteTimeout when it hands the
+// connection over, but documents that it "may have read or write deadlines
+// already set": left, they would end a WebSocket that lives longer.
+func clearDeadlines(ws *wsConn) {
+	_ = ws.cc.SetDeadline(time.Time{})
 }
 
 // handshakeWebSocket opens a session directly over WebSocket.

@@ -83,6 +83,7 @@ func NewServer(opts *Options) *Server {
 		cancel:   cancel,
 	}
 	s.initWebSocket()
+	warnCORS(o.CORS, s.log)
 	return s
 }
 

@@ -248,15 +248,18 @@ func postActive(s *Socket) func() bool {
 }
 
 // TestPollingStalledPOSTEndsWithSession: the read of a POST body that
-// stalls ends when its session does (here by ping timeout: a client
-// stuck in a POST cannot answer pings), with a 400.
+// stalls ends when its session does, with a 400. Here the session ends as
+// the client, stuck in that POST, sends another.
 func TestPollingStalledPOSTEndsWithSession(t *testing.T) {
-	h := newHarness(t, &Options{PingInterval: 50 * time.Millisecond, PingTimeout: 50 * time.Millisecond})
+	h := newHarness(t, nil)
 	sid, _ := h.handshake()
 	sess := h.nextConn()
 	br := h.stalledPOST(t, sid, 100, "4abc")
 	h.eventually("the POST being read", postActive(sess))
-	assert.Equal(t, ReasonPingTimeout, h.nextClose().reason)
+	assert.Equal(t, http.StatusBadRequest, h.post(sid, "4second").status)
+	ev := h.nextClose()
+	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.ErrorIs(t, ev.err, errPostOverlap)
 	res, err := http.ReadResponse(br, nil)
 	require.NoError(t, err, "the stalled POST is not answered")
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)

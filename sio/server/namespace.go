@@ -278,48 +278,20 @@ func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...an
 	if isReservedNamespaceEvent(event) {
 		return fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
 	}
-	_, err := n.adapter.ServerSideEmit(ctx, event, args, nil)
+	_, err := n.adapter.ServerSideEmit(ctx, event, args, false)
 	return err
 }
 
 // ServerSideEmitWithAck sends an event to the other nodes of a cluster and
 // gathers one reply per node. It returns every reply, or, when ctx ends
-// first, the replies so far with an error wrapping sio.ErrAckTimeout. With
-// the in-memory adapter there is no other node: it returns no reply.
+// first (or the adapter's own request timeout), the replies so far with an
+// error wrapping sio.ErrAckTimeout. With the in-memory adapter there is no
+// other node: it returns no reply.
 func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]sio.Args, error) {
 	if isReservedNamespaceEvent(event) {
 		return nil, fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
 	}
-	var (
-		mu      sync.Mutex
-		replies []sio.Args
-		got     = make(chan struct{}, 1)
-	)
-	expected, err := n.adapter.ServerSideEmit(ctx, event, args, func(a sio.Args) {
-		mu.Lock()
-		replies = append(replies, a)
-		mu.Unlock()
-		select {
-		case got <- struct{}{}:
-		default:
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	for {
-		mu.Lock()
-		out := slices.Clone(replies)
-		mu.Unlock()
-		if len(out) >= expected {
-			return out, nil
-		}
-		select {
-		case <-got:
-		case <-ctx.Done():
-			return out, fmt.Errorf("%w: %d of %d nodes replied: %w", sio.ErrAckTimeout, len(out), expected, ctx.Err())
-		}
-	}
+	return n.adapter.ServerSideEmit(ctx, event, args, true)
 }
 
 // OnServerSideEmit adds a handler for the events other nodes send with

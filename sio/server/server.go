@@ -244,6 +244,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.eng.ServeHTTP(w, r)
 }
 
+// Logger returns the server's logger (Options.Logger; silent when unset),
+// for the adapters to log with.
+func (s *Server) Logger() *slog.Logger { return s.log }
+
 // Engine returns the underlying Engine.IO server.
 func (s *Server) Engine() *engine.Server { return s.eng }
 

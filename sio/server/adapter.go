@@ -283,6 +283,23 @@ func (a *MemoryAdapter) Rooms() []Room {
 	return out
 }
 
+// HasRoom reports whether room has sockets on this node.
+func (a *MemoryAdapter) HasRoom(room Room) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.rooms[room]
+	return ok
+}
+
+// HasSocket reports whether id is a socket of this node (and so its room
+// is that socket's own room).
+func (a *MemoryAdapter) HasSocket(id string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.sids[id]
+	return ok
+}
+
 // live returns the connected socket id of the namespace, or nil: a socket
 // that is disconnecting is no longer reached, though it is in its rooms
 // until its disconnecting handlers have run.

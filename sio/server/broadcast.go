@@ -72,11 +72,12 @@ func (b *BroadcastOperator) Timeout(d time.Duration) *BroadcastOperator {
 	return c
 }
 
-// options returns the adapter options, the sender excluded through its own room.
+// options returns the adapter options, the sender excluded through its own
+// room (first, as upstream's socket.broadcast puts it).
 func (b *BroadcastOperator) options() *BroadcastOptions {
 	o := b.opts
 	if b.exceptID != "" {
-		o.Except = append(append([]Room(nil), o.Except...), b.exceptID)
+		o.Except = append([]Room{b.exceptID}, o.Except...)
 	}
 	return &o
 }

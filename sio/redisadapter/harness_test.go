@@ -1,13 +1,15 @@
+//go:build !js
+
 package redisadapter_test
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"

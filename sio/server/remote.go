@@ -28,14 +28,16 @@ type remoteSocket struct {
 	data  any
 }
 
-func (r *remoteSocket) ID() string                           { return r.id }
-func (r *remoteSocket) Handshake() *Handshake                { return r.hs }
-func (r *remoteSocket) Rooms() []Room                        { return r.rooms }
-func (r *remoteSocket) Data() any                            { return r.data }
-func (r *remoteSocket) Emit(event string, args ...any) error { return r.nsp.To(r.id).Emit(event, args...) }
-func (r *remoteSocket) Join(rooms ...Room)                   { r.nsp.In(r.id).SocketsJoin(rooms...) }
-func (r *remoteSocket) Leave(rooms ...Room)                  { r.nsp.In(r.id).SocketsLeave(rooms...) }
-func (r *remoteSocket) Disconnect(close bool)                { r.nsp.In(r.id).DisconnectSockets(close) }
+func (r *remoteSocket) ID() string            { return r.id }
+func (r *remoteSocket) Handshake() *Handshake { return r.hs }
+func (r *remoteSocket) Rooms() []Room         { return r.rooms }
+func (r *remoteSocket) Data() any             { return r.data }
+func (r *remoteSocket) Emit(event string, args ...any) error {
+	return r.nsp.To(r.id).Emit(event, args...)
+}
+func (r *remoteSocket) Join(rooms ...Room)    { r.nsp.In(r.id).SocketsJoin(rooms...) }
+func (r *remoteSocket) Leave(rooms ...Room)   { r.nsp.In(r.id).SocketsLeave(rooms...) }
+func (r *remoteSocket) Disconnect(close bool) { r.nsp.In(r.id).DisconnectSockets(close) }
 
 // handshakeJSON is upstream's socket.handshake as it crosses a cluster
 // (fetchSockets responses): {headers, time, address, xdomain, secure,

@@ -48,7 +48,8 @@ const out = (obj) => process.stdout.write(JSON.stringify(obj, replacer) + "\n");
   nsp.on("ping", (cb) => cb(name));
   nsp.on("hello", (...args) => out({ event: "hello", args }));
 
-  const op = (sel = {}) => {
+  const op = (sel) => {
+    sel = sel || {};
     let o = io.of("/");
     if (sel.to && sel.to.length) o = o.to(sel.to);
     if (sel.except && sel.except.length) o = o.except(sel.except);

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosio/socketio/sio/internal/redistest"
 	"github.com/gosio/socketio/sio/redisadapter"
+	"github.com/gosio/socketio/sio/redisemitter"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -243,4 +244,97 @@ func waitChannel(t *testing.T, rs *redistest.Server, adapter, room string) {
 		n, err := rc.PubSubShardNumSub(context.Background(), ch).Result()
 		return err == nil && n[ch] >= 1
 	}, "the channel of room "+room+" is subscribed")
+}
+
+// TestEmitterInterop: the Go emitter reaches the clients of a Node.js node
+// on the official adapter, and the official @socket.io/redis-emitter
+// reaches the clients of a Go node: to all, to a room, except a room,
+// binary, socketsJoin, serverSideEmit, disconnectSockets.
+func TestEmitterInterop(t *testing.T) {
+	rs := redistest.Start(t)
+	n, nurl := nodeServer(t, rs, "n", "classic")
+	g := startGoNode(t, "g", interopModes[0].factory, rs)
+	pollUntil(t, func() bool {
+		c, err := g.srv.Of("/").Adapter().ServerCount(context.Background())
+		return err == nil && c == 2
+	}, "the Go node counts 2 nodes")
+	cg, cn := dialRecorder(t, g.url), dialRecorder(t, nurl)
+	cg.join(t, "r")
+	cn.join(t, "r")
+	ctx, cancel := context.WithTimeout(context.Background(), redisWait)
+	defer cancel()
+
+	rc := goredis.NewClient(&goredis.Options{Addr: rs.Addr})
+	defer rc.Close()
+	goEm := redisemitter.New(rc, nil)
+	official, first := startNodeScript(t, "redis-emit.js", "REDIS_URL="+rs.URL())
+	require.Contains(t, string(first), "ready")
+
+	// Go emitter -> both nodes (the Node node's client proves interop).
+	require.NoError(t, goEm.Emit(ctx, "go-em", "x", []byte{5}))
+	require.NoError(t, goEm.To("r").Except(cg.s.ID()).Emit(ctx, "go-room"))
+	require.NoError(t, goEm.Emit(ctx, "mark"))
+	e := cn.expect(t, "go-em", "go-room", "mark")[0]
+	var (
+		s string
+		b []byte
+	)
+	require.NoError(t, e.Args.Decode(&s, &b))
+	assert.Equal(t, "x", s)
+	assert.Equal(t, []byte{5}, b)
+	cg.expect(t, "go-em", "mark")
+
+	// The official emitter -> both nodes (the Go node's client proves interop).
+	official.call(t, map[string]any{"event": "off-em", "args": []any{"y", map[string]any{"$bin": "0607"}}})
+	official.call(t, map[string]any{"to": []string{"r"}, "except": []string{cn.s.ID()}, "event": "off-room"})
+	official.call(t, map[string]any{"event": "mark"})
+	e = cg.expect(t, "off-em", "off-room", "mark")[0]
+	require.NoError(t, e.Args.Decode(&s, &b))
+	assert.Equal(t, "y", s)
+	assert.Equal(t, []byte{6, 7}, b)
+	cn.expect(t, "off-em", "mark")
+
+	// socketsJoin from both emitters reaches both nodes.
+	require.NoError(t, goEm.In("r").SocketsJoin(ctx, "from-go"))
+	official.call(t, map[string]any{"op": "join", "to": []string{"r"}, "rooms": []string{"from-node"}})
+	pollUntil(t, func() bool {
+		return len(g.srv.Of("/").Adapter().Sockets([]string{"from-go"})) == 1 &&
+			len(g.srv.Of("/").Adapter().Sockets([]string{"from-node"})) == 1 &&
+			len(nodeFetch(t, n, map[string]any{"to": []string{"from-go"}, "local": true})) == 1 &&
+			len(nodeFetch(t, n, map[string]any{"to": []string{"from-node"}, "local": true})) == 1
+	}, "both emitters' socketsJoin reached both nodes")
+
+	// serverSideEmit of the official emitter reaches the Go node.
+	official.call(t, map[string]any{"op": "sse", "event": "em-sse", "args": []any{1}})
+	select {
+	case e := <-g.sse:
+		assert.Equal(t, "em-sse", e.Name)
+	case <-time.After(redisWait):
+		t.Fatal("the official emitter's server-side event did not reach the Go node")
+	}
+	require.NoError(t, goEm.ServerSideEmit(ctx, "hello", "go-emitter"))
+	var hello struct {
+		Event string
+		Args  []any
+	}
+	require.NoError(t, json.Unmarshal(n.line(t), &hello))
+	assert.Equal(t, []any{"go-emitter"}, hello.Args)
+
+	// disconnectSockets of the official emitter on the Go node, of the Go
+	// emitter on the Node node.
+	gone := make(chan string, 2)
+	cg.s.OnDisconnect(func(r string) { gone <- "g" })
+	cn.s.OnDisconnect(func(r string) { gone <- "n" })
+	official.call(t, map[string]any{"op": "disconnect", "to": []string{cg.s.ID()}})
+	require.NoError(t, goEm.To(cn.s.ID()).DisconnectSockets(ctx, true))
+	var who []string
+	for range 2 {
+		select {
+		case w := <-gone:
+			who = append(who, w)
+		case <-time.After(redisWait):
+			t.Fatal("disconnectSockets from an emitter did not arrive")
+		}
+	}
+	assert.Equal(t, []string{"g", "n"}, sortedStrings(who...))
 }

@@ -127,7 +127,7 @@ func TestMixedCluster(t *testing.T) {
 			cn.expect(t, "except-rg", "local-n", "mark")
 
 			// Broadcast acks both ways.
-			replies, err := g.srv.Timeout(5 * time.Second).EmitWithAck(ctx, "ack-me")
+			replies, err := g.srv.Timeout(5*time.Second).EmitWithAck(ctx, "ack-me")
 			require.NoError(t, err)
 			assert.Equal(t, sortedStrings(cg.s.ID(), cn.s.ID()), sortedArgs(t, replies))
 			var ar ackResult

@@ -124,7 +124,10 @@ func TestMixedCluster(t *testing.T) {
 			n.call(t, map[string]any{"cmd": "emit", "sel": map[string]any{"local": true}, "event": "local-n"})
 			n.call(t, map[string]any{"cmd": "emit", "event": "mark"})
 			cg.expect(t, "to-rg", "mark")
-			cn.expect(t, "except-rg", "local-n", "mark")
+			// The official sharded adapter delivers a broadcast to its own
+			// clients once it is published, a local one at once: their
+			// order on the Node node varies.
+			cn.expectSet(t, "except-rg", "local-n", "mark")
 
 			// Broadcast acks both ways.
 			replies, err := g.srv.Timeout(5*time.Second).EmitWithAck(ctx, "ack-me")

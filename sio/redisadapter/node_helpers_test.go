@@ -295,3 +295,18 @@ func sortedArgs(t testing.TB, replies []sio.Args) []string {
 	sort.Strings(out)
 	return out
 }
+
+// expectSet checks the names of the next events, in any order.
+func (c *rclient) expectSet(t testing.TB, names ...string) {
+	t.Helper()
+	var got []string
+	for range names {
+		select {
+		case e := <-c.events:
+			got = append(got, e.Name)
+		case <-time.After(redisWait):
+			t.Fatalf("client %s: got only %v of %v", c.s.ID(), got, names)
+		}
+	}
+	require.Equal(t, sortedStrings(names...), sortedStrings(got...))
+}

@@ -146,10 +146,11 @@ type Server struct {
 	log  *slog.Logger
 	eng  *engine.Server
 
-	mu     sync.RWMutex
-	nsps   map[string]*Namespace
-	conns  map[*conn]struct{}
-	closed bool
+	mu             sync.RWMutex
+	nsps           map[string]*Namespace
+	conns          map[*conn]struct{}
+	closed         bool
+	adaptersClosed bool
 	// dynamic namespaces
 	parents         []*Namespace
 	cleanupChildren bool
@@ -364,7 +365,30 @@ func (s *Server) Close() error {
 	err := s.eng.Close()
 	s.stop()
 	s.wg.Wait()
+	s.closeAdapters()
 	return err
+}
+
+// closeAdapters closes the adapter of every namespace, once (upstream's
+// io.close() does so too): a cluster adapter ends its subscriptions.
+func (s *Server) closeAdapters() {
+	s.mu.Lock()
+	if s.adaptersClosed {
+		s.mu.Unlock()
+		return
+	}
+	s.adaptersClosed = true
+	var nsps []*Namespace
+	for _, n := range s.nsps {
+		nsps = append(nsps, n)
+	}
+	nsps = append(nsps, s.parents...)
+	s.mu.Unlock()
+	for _, n := range nsps {
+		if err := n.adapter.Close(); err != nil {
+			s.log.Debug("sio: closing an adapter failed", "nsp", n.name, "err", err)
+		}
+	}
 }
 
 // Shutdown disconnects every socket (reason "server shutting down"),
@@ -384,6 +408,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
+	s.closeAdapters()
 	return err
 }
 

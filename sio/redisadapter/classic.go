@@ -46,7 +46,14 @@ func New(client goredis.UniversalClient, opts *Options) server.AdapterFactory {
 	if o.RequestsTimeout <= 0 {
 		o.RequestsTimeout = 5 * time.Second
 	}
-	return func(nsp *server.Namespace) server.Adapter { return newClassic(nsp, client, o) }
+	return func(nsp *server.Namespace) server.Adapter {
+		if nsp.Name() == "" {
+			// The parent of dynamic namespaces holds no socket: its
+			// broadcasts go through its children's adapters.
+			return server.NewMemoryAdapter(nsp)
+		}
+		return newClassic(nsp, client, o)
+	}
 }
 
 type classicAdapter struct {

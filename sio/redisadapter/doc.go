@@ -59,8 +59,10 @@
 //   - When Redis restarts, go-redis reconnects and the adapters subscribe
 //     again by themselves; broadcasts resume. What is published while Redis
 //     is unreachable is lost, as with the official adapter: Redis pub/sub
-//     keeps nothing for subscribers that are away. Local deliveries go on
-//     meanwhile.
+//     keeps nothing for subscribers that are away (a publication already
+//     waiting for the connection when it comes back may still go out).
+//     Local deliveries go on meanwhile; requests to the other nodes fail or
+//     time out.
 //   - A malformed or foreign message on the channels is ignored, with a
 //     debug log.
 //

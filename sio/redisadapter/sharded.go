@@ -33,7 +33,12 @@ func NewSharded(client goredis.UniversalClient, opts *ShardedOptions) server.Ada
 	if o.RequestsTimeout <= 0 {
 		o.RequestsTimeout = 5 * time.Second
 	}
-	return func(nsp *server.Namespace) server.Adapter { return newSharded(nsp, client, o) }
+	return func(nsp *server.Namespace) server.Adapter {
+		if nsp.Name() == "" {
+			return server.NewMemoryAdapter(nsp) // a dynamic namespaces' parent, see New
+		}
+		return newSharded(nsp, client, o)
+	}
 }
 
 type shardedAdapter struct {

@@ -3,8 +3,6 @@
 package redisadapter_test
 
 import (
-	"errors"
-
 	goredis "github.com/redis/go-redis/v9"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/redistest"
-	"github.com/gosio/socketio/sio/server"
 )
 
 // cluster is two Go nodes, a and b, with two clients on a and one on b.
@@ -353,6 +350,3 @@ func poll(t *testing.T, cond func() bool, what string, args ...any) {
 		time.Sleep(10 * time.Millisecond) // polling the cluster's state
 	}
 }
-
-var _ = errors.New
-var _ server.Room

@@ -4,7 +4,6 @@ package redisadapter_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
@@ -39,6 +38,9 @@ type mode struct {
 var modes = []mode{
 	{"classic", func(c goredis.UniversalClient) server.AdapterFactory {
 		return redisadapter.New(c, &redisadapter.Options{RequestsTimeout: 2 * time.Second})
+	}, false},
+	{"classic-specific-response-channel", func(c goredis.UniversalClient) server.AdapterFactory {
+		return redisadapter.New(c, &redisadapter.Options{RequestsTimeout: 2 * time.Second, PublishOnSpecificResponseChannel: true})
 	}, false},
 	{"sharded-static", func(c goredis.UniversalClient) server.AdapterFactory {
 		return redisadapter.NewSharded(c, &redisadapter.ShardedOptions{SubscriptionMode: redisadapter.Static, RequestsTimeout: 2 * time.Second})
@@ -224,8 +226,6 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-var _ = fmt.Sprint
 
 // testLogger writes the node's debug logs to the test's log.
 func testLogger(t testing.TB, name string) *slog.Logger {

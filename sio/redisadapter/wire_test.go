@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/redistest"
 	"github.com/gosio/socketio/sio/server"
 )
@@ -322,6 +320,3 @@ func normalize(v any) any {
 	}
 	return v
 }
-
-var _ = sio.Args{}
-var _ goredis.UniversalClient

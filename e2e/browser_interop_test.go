@@ -336,7 +336,7 @@ func TestBrowserWASMClientNodeServer(t *testing.T) {
 	}
 	dir := t.TempDir()
 	files := map[string]string{
-		"go.mod": "module wasminterop\n\ngo 1.26\n\nrequire github.com/gosio/socketio v0.0.0\n\n" +
+		"go.mod": "module wasminterop\n\ngo 1.26.0\n\nrequire github.com/gosio/socketio v0.0.0\n\n" +
 			"replace github.com/gosio/socketio => " + root + "\n",
 		"go.sum":               string(sum),
 		"interop_wasm_test.go": wasmNodeTest,

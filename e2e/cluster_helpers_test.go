@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/cmd/server/app"
 	"github.com/gosio/socketio/e2e/internal/clusterenv"
 	"github.com/gosio/socketio/e2e/internal/nodeenv"
 )
@@ -64,30 +62,18 @@ type clusterRun struct {
 // nodeNames are the names of a cluster's nodes, in order.
 var nodeNames = []string{"A", "B", "C", "D"}
 
-// requireClusterKinds skips when the cluster needs what this build or
-// machine lacks: node and the fixture for Node.js nodes and JS clients,
-// and, for Go nodes on Redis, the Go Redis adapter.
-func requireClusterKinds(t *testing.T, kinds []string, adapter, redisURL string) {
+// requireClusterKinds skips when the cluster needs what this machine
+// lacks: node and the fixture for Node.js nodes and JS clients.
+func requireClusterKinds(t *testing.T) {
 	t.Helper()
 	nodeenv.Require(t) // the JS clients, whatever the nodes
-	if redisURL == "" || !slices.Contains(kinds, clusterenv.Go) {
-		return
-	}
-	_, closer, err := app.Adapter(adapter, redisURL, nil)
-	if errors.Is(err, app.ErrRedisUnavailable) {
-		t.Skipf("Go nodes need the Redis adapter (app.Adapter: %v)", err)
-	}
-	if err != nil {
-		t.Fatalf("app.Adapter(%q, %q): %v", adapter, redisURL, err)
-	}
-	_ = closer.Close()
 }
 
 // startCluster starts one node per kind (named A, B, …) on redisURL with
 // adapter ("" redisURL: a single node on the in-memory adapter).
 func startCluster(t *testing.T, kinds []string, redisURL, adapter string) *clusterRun {
 	t.Helper()
-	requireClusterKinds(t, kinds, adapter, redisURL)
+	requireClusterKinds(t)
 	var goBin string
 	if slices.Contains(kinds, clusterenv.Go) {
 		goBin = clusterenv.BuildServer(t)

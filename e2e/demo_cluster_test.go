@@ -15,9 +15,8 @@ import (
 // Redis, as the README's "Several nodes" says, with a client on each: they
 // see each other in the room's users list and get each other's messages.
 func TestDemoSeveralNodes(t *testing.T) {
-	kinds := []string{clusterenv.Go, clusterenv.Go}
 	rs := redisenv.Start(t)
-	requireClusterKinds(t, kinds, "redis", rs.URL())
+	requireClusterKinds(t)
 	if err := demoBuild(); err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ var demoScreenshot = flag.Bool("demo-screenshot", false, "TestDemoChat: save the
 const demoWait = 30 * time.Second
 
 // demoBuild builds web/main.wasm once per test binary if it is stale.
-var demoBuild = sync.OnceValue(func() error { return webassets.EnsureWASM(filepath.Join("..", "web")) })
+var demoBuild = sync.OnceValue(func() error { return webassets.EnsureWASM(context.Background(), filepath.Join("..", "web")) })
 
 // demoServer is the demo served by httptest on a fixed address, which can
 // be stopped and started again on the same port with a fresh Demo.
@@ -52,7 +52,7 @@ func newDemo(t *testing.T) *app.Demo {
 	if err := demoBuild(); err != nil {
 		t.Fatal(err)
 	}
-	d, err := app.NewDemo(slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), filepath.Join("..", "web"))
+	d, err := app.NewDemo(t.Context(), slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), filepath.Join("..", "web"))
 	if err != nil {
 		t.Fatal(err)
 	}

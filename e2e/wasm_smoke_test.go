@@ -16,7 +16,7 @@ import (
 // ran, loaded with instantiateStreaming and gzip.
 func TestWASMSmoke(t *testing.T) {
 	ctx := browser.Start(t) // skips without Chromium, before the build
-	h, err := webassets.Handler(filepath.Join("..", "web"), slog.New(slog.NewTextHandler(t.Output(), nil)))
+	h, err := webassets.Handler(t.Context(), filepath.Join("..", "web"), slog.New(slog.NewTextHandler(t.Output(), nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

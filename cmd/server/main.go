@@ -81,6 +81,12 @@ func run() error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Signals are handled from here on, so that an interrupt during the
+	// demo's first build (the wasm, which takes a while) cancels it and
+	// lets it remove its temporary file instead of killing the process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
 	if *nodeName == "" {
 		host, _ := os.Hostname()
 		*nodeName = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -111,7 +117,7 @@ func run() error {
 		mux.Handle("/socket.io/", srv)
 		handler, shutdown = mux, srv.Shutdown
 	case "demo":
-		d, err := app.NewDemoAdapter(logger, *webDir, adapter)
+		d, err := app.NewDemoAdapter(ctx, logger, *webDir, adapter)
 		if err != nil {
 			return err
 		}
@@ -127,9 +133,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	hs := newHTTPServer(handler, defaultTimeouts)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("listening", "mode", *mode, "url", "http://"+ln.Addr().String()+"/", "redis", *redisURL)
@@ -155,4 +159,34 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// httpTimeouts are the timeouts of the HTTP server.
+type httpTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// defaultTimeouts bound what a slow or idle client may hold: a request's
+// headers, a whole request (a polling POST's body), the writing of an
+// answer (a static file of the demo), an idle keep-alive connection.
+// ReadTimeout and WriteTimeout count from a request's start, but they cut
+// neither long-polls, held up to the ping interval (the engine lifts them
+// for the hold and gives the answer WriteTimeout from when it is written),
+// nor WebSockets (their connections' deadlines are cleared once hijacked).
+var defaultTimeouts = httpTimeouts{
+	readHeader: 10 * time.Second,
+	read:       30 * time.Second,
+	write:      60 * time.Second,
+	idle:       60 * time.Second,
+}
+
+// newHTTPServer returns the HTTP server of every mode.
+func newHTTPServer(h http.Handler, t httpTimeouts) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+	}
 }

@@ -57,4 +57,9 @@
 // only, and a handler may block on EmitWithAck (acknowledgements are matched
 // on the read path, not on the handler goroutine). These goroutines exist
 // only while there are handlers to run.
+//
+// A panic in a handler is recovered and logged at Error level through
+// Options.Logger, with its stack ("socket.io client: handler panicked"):
+// the other handlers of that event are skipped, those of the next events
+// run as usual, and the connection is left as it is.
 package client

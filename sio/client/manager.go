@@ -83,6 +83,7 @@ func newManager(p parsedURL, opts *Options) (*Manager, error) {
 	}
 	return &Manager{
 		cfg:     cfg,
+		exec:    executor{log: cfg.log},
 		engines: make(map[*engine]struct{}),
 		nsps:    make(map[string]*Socket),
 		backoff: backoff{min: cfg.delay, max: cfg.delayMax, jitter: cfg.jitter, rand: cfg.rand},

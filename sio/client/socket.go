@@ -114,7 +114,7 @@ type queued struct {
 }
 
 func newSocket(m *Manager, nsp string, opts *SocketOptions) *Socket {
-	s := &Socket{m: m, nsp: nsp, acks: make(map[uint64]*pendingAck)}
+	s := &Socket{m: m, nsp: nsp, acks: make(map[uint64]*pendingAck), exec: executor{log: m.cfg.log}}
 	if opts != nil {
 		s.opts = *opts
 	}

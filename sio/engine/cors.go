@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,20 +22,24 @@ func applyCORS(c *CORSOptions, w http.ResponseWriter, r *http.Request) bool {
 			h.Set("Access-Control-Allow-Origin", origin)
 		}
 		h.Add("Vary", "Origin")
-	case len(c.Origin) == 0 || (len(c.Origin) == 1 && c.Origin[0] == "*"):
-		if c.Credentials && origin != "" {
-			// The Fetch standard forbids "*" with credentials: reflect.
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
-		} else {
-			h.Set("Access-Control-Allow-Origin", "*")
-		}
+	case c.anyOrigin():
+		// "*", with credentials too, as upstream's cors package: browsers
+		// then refuse credentialed requests. Reflecting the origin instead
+		// would let every site make them.
+		h.Set("Access-Control-Allow-Origin", "*")
 	default:
+		wildcard := false
 		for _, o := range c.Origin {
-			if o == origin || o == "*" {
+			if o == "*" {
+				wildcard = true
+			} else if o == origin && origin != "" {
 				h.Set("Access-Control-Allow-Origin", origin)
+				wildcard = false
 				break
 			}
+		}
+		if wildcard {
+			h.Set("Access-Control-Allow-Origin", "*")
 		}
 		h.Add("Vary", "Origin")
 	}
@@ -63,4 +69,19 @@ func applyCORS(c *CORSOptions, w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusNoContent)
 	return true
+}
+
+// anyOrigin reports whether c allows any origin: no list, or "*" alone.
+func (c *CORSOptions) anyOrigin() bool {
+	return len(c.Origin) == 0 || (len(c.Origin) == 1 && c.Origin[0] == "*")
+}
+
+// warnCORS logs the CORS settings that cannot work as meant: credentials
+// with any origin get "*", which browsers refuse for credentialed requests.
+func warnCORS(c *CORSOptions, log *slog.Logger) {
+	if c == nil || !c.Credentials || c.OriginFunc != nil || (!c.anyOrigin() && !slices.Contains(c.Origin, "*")) {
+		return
+	}
+	log.Warn(`engine: CORS allows any origin ("*") with Credentials: browsers refuse credentialed ` +
+		`cross-origin requests answered "*"; list the allowed origins in CORSOptions.Origin or decide with CORSOptions.OriginFunc`)
 }

@@ -227,7 +227,9 @@ func nextBinaryPacketV3(body []byte) (p eio.Packet, rest []byte, err error) {
 	msg := body[i+1 : i+1+n]
 	rest = body[i+1+n:]
 	if isText {
-		p, err = decodePacketV3(msg)
+		// Text in a binary payload is UTF-8, decoded as the body of a
+		// text payload is (see serveData); binary packets are not.
+		p, err = decodePacketV3(toValidUTF8(msg))
 	} else {
 		p, err = decodeBinaryPacketV3(msg)
 	}

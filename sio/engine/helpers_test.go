@@ -66,6 +66,9 @@ type harness struct {
 	// onMessage, when set before the sessions open, replaces the recording
 	// of messages.
 	onMessage func(s *Socket, data []byte, binary bool)
+	// httpServer, when set by a setup function, configures the HTTP server
+	// (its timeouts) before it starts.
+	httpServer func(*http.Server)
 }
 
 // newHarness starts a server with opts; setup may adjust the harness
@@ -108,7 +111,11 @@ func newHarness(t testing.TB, opts *Options, setup ...func(*harness)) *harness {
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", h.srv)
-	h.ts = httptest.NewServer(mux)
+	h.ts = httptest.NewUnstartedServer(mux)
+	if h.httpServer != nil {
+		h.httpServer(h.ts.Config)
+	}
+	h.ts.Start()
 	h.url = h.ts.URL + "/engine.io/"
 	t.Cleanup(h.ts.Close)
 	t.Cleanup(func() {

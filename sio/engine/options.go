@@ -127,11 +127,21 @@ type ConnectionError struct {
 
 // CORSOptions are the cross-origin settings, with the names and defaults of
 // the `cors` options the official server takes.
+//
+// To allow credentials (cookies, HTTP authentication) from other origins,
+// list those origins in Origin, or decide with OriginFunc, and set
+// Credentials: an allowed origin is then echoed in
+// Access-Control-Allow-Origin with Access-Control-Allow-Credentials. Any
+// origin ("*", or no list) with Credentials answers "*", as upstream does,
+// which browsers refuse for credentialed requests (NewServer logs a
+// warning): echoing any origin with credentials would let every site make
+// requests with the user's cookies.
 type CORSOptions struct {
-	// Origin lists the allowed origins; "*" allows any (default "*").
+	// Origin lists the allowed origins (default "*": any). An origin in
+	// the list is echoed back; "*" answers any other with "*".
 	Origin []string
 	// OriginFunc, when set, decides instead of Origin: it returns whether
-	// origin is allowed.
+	// origin is allowed, which is then echoed back.
 	OriginFunc func(origin string, r *http.Request) bool
 	// Methods advertised on preflight (default GET,HEAD,PUT,PATCH,POST,DELETE).
 	Methods []string
@@ -139,7 +149,8 @@ type CORSOptions struct {
 	AllowedHeaders []string
 	// ExposedHeaders lists the response headers the browser may read.
 	ExposedHeaders []string
-	// Credentials sets Access-Control-Allow-Credentials: true.
+	// Credentials sets Access-Control-Allow-Credentials: true. Browsers
+	// send credentials only to an origin allowed by name (see above).
 	Credentials bool
 	// MaxAge, when positive, sets Access-Control-Max-Age in seconds.
 	MaxAge int

@@ -5,6 +5,18 @@
 //
 // A Server is an http.Handler; mount it where clients expect it (usually
 // "/engine.io/" or, under Socket.IO, "/socket.io/").
+//
+// # Panics in handlers
+//
+// Node crashes when a handler throws; we do better. A panic in a session's
+// OnMessage, OnUpgrade or in the server's OnConnection handler is
+// recovered where the handler is called, logged at Error level through
+// Options.Logger with its stack ("engine: handler panicked"), and closes
+// that session alone, at once, with reason "transport error" and a
+// *PanicError (OnClose gets both; a panic in OnConnection makes the
+// handshake fail). The read path goes on: a poller keeps serving its other
+// sessions. A panic in OnClose is logged, and the release of the session
+// completes.
 package engine
 
 import (
@@ -17,6 +29,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gosio/socketio/sio/eio"
 	"github.com/gosio/socketio/sio/internal/fifo"
@@ -37,6 +50,9 @@ type Server struct {
 	closed   bool
 	wg       sync.WaitGroup // every goroutine the server starts
 	live     sync.WaitGroup // every registered session until its OnClose returned
+	// closedByClient holds the sessions their clients closed over polling
+	// a moment ago, for the GET that races the close (see closed.go).
+	closedByClient closedSessions
 
 	// ctx ends when the server closes; every session context derives from it.
 	ctx    context.Context
@@ -67,6 +83,7 @@ func NewServer(opts *Options) *Server {
 		cancel:   cancel,
 	}
 	s.initWebSocket()
+	warnCORS(o.CORS, s.log)
 	return s
 }
 
@@ -124,6 +141,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sid := q.Get("sid"); sid != "" {
 		sess := s.Socket(sid)
 		if sess == nil {
+			if transport == "polling" && r.Method == http.MethodGet && s.answerClosed(w, r, sid) {
+				return
+			}
 			s.refuse(w, r, http.StatusBadRequest, eio.CodeUnknownSID, map[string]any{"sid": sid})
 			return
 		}
@@ -257,7 +277,7 @@ func (s *Server) newSession(id string, r *http.Request, transport string, ws *ws
 	sess.startHeartbeat()
 	s.log.Debug("engine: session opened", "sid", id, "transport", transport)
 	if s.onConnection != nil {
-		s.onConnection(sess)
+		s.callOnConnection(sess)
 	}
 	if !sess.connected() {
 		return nil, ErrClosed
@@ -274,12 +294,34 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
-func (s *Server) remove(sess *Socket) {
+// remove unregisters sess. With byClient (its client closed it over
+// polling), a GET racing the close is answered for a moment (see
+// answerClosed); both happen at once, so that a GET finds one or the other.
+func (s *Server) remove(sess *Socket, byClient bool) {
 	s.mu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
+		if byClient && !s.closed {
+			s.closedByClient.add(sess.id, closedSession{protocol: sess.protocol, b64: sess.b64}, time.Now())
+		}
 	}
 	s.mu.Unlock()
+}
+
+// answerClosed answers a GET of session sid, which its client has just
+// closed over polling, with a noop, as the GET would have been answered
+// had it come a moment earlier. It reports false, having written nothing,
+// for any other session.
+func (s *Server) answerClosed(w http.ResponseWriter, r *http.Request, sid string) bool {
+	s.mu.Lock()
+	cs, ok := s.closedByClient.take(sid, time.Now())
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	gone := &Socket{srv: s, id: sid, protocol: cs.protocol, b64: cs.b64}
+	gone.writePayload(w, r, nil)
+	return true
 }
 
 // Close closes every session at once (reason "forced server close"; a
@@ -290,6 +332,7 @@ func (s *Server) remove(sess *Socket) {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
+	s.closedByClient.reset()
 	list := make([]*Socket, 0, len(s.sessions))
 	for _, sess := range s.sessions {
 		list = append(list, sess)

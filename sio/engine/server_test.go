@@ -3,8 +3,10 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -269,11 +271,41 @@ func TestCORS(t *testing.T) {
 		assert.Equal(t, "X-Out,X-Two", res.header.Get("Access-Control-Expose-Headers"))
 		assert.Empty(t, res.header.Get("Access-Control-Allow-Methods"), "only preflights list methods")
 	})
-	t.Run("credentials with any origin reflects it", func(t *testing.T) {
-		h := newHarness(t, &Options{CORS: &CORSOptions{Origin: []string{"*"}, Credentials: true}})
-		res := preflight(h, "http://c.example")
-		assert.Equal(t, "http://c.example", res.header.Get("Access-Control-Allow-Origin"))
-		assert.Equal(t, "true", res.header.Get("Access-Control-Allow-Credentials"))
+	t.Run("credentials with any origin sends a wildcard", func(t *testing.T) {
+		// As upstream's cors package: "*", which browsers refuse for
+		// credentialed requests, never the reflected origin, which would
+		// let any site make them.
+		for _, origins := range [][]string{{"*"}, nil} {
+			var logs bytes.Buffer
+			h := newHarness(t, &Options{
+				CORS:   &CORSOptions{Origin: origins, Credentials: true},
+				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			})
+			assert.Contains(t, logs.String(), "level=WARN", "the combination is warned about")
+			res := preflight(h, "http://c.example")
+			assert.Equal(t, "*", res.header.Get("Access-Control-Allow-Origin"))
+			assert.Equal(t, "true", res.header.Get("Access-Control-Allow-Credentials"))
+			res = h.do(http.MethodGet, h.query("transport", "polling"), "", "Origin", "http://c.example")
+			require.Equal(t, http.StatusOK, res.status)
+			h.nextConn()
+			assert.Equal(t, "*", res.header.Get("Access-Control-Allow-Origin"))
+		}
+	})
+	t.Run("credentials with a list holding a wildcard", func(t *testing.T) {
+		h := newHarness(t, &Options{CORS: &CORSOptions{Origin: []string{"http://a.example", "*"}, Credentials: true}})
+		res := preflight(h, "http://a.example")
+		assert.Equal(t, "http://a.example", res.header.Get("Access-Control-Allow-Origin"), "a listed origin is reflected")
+		assert.Contains(t, res.header.Values("Vary"), "Origin")
+		res = preflight(h, "http://c.example")
+		assert.Equal(t, "*", res.header.Get("Access-Control-Allow-Origin"), "any other gets the wildcard")
+	})
+	t.Run("no warning for an explicit list", func(t *testing.T) {
+		var logs bytes.Buffer
+		newHarness(t, &Options{
+			CORS:   &CORSOptions{Origin: []string{"http://a.example"}, Credentials: true},
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		})
+		assert.NotContains(t, logs.String(), "level=WARN")
 	})
 	t.Run("origin function", func(t *testing.T) {
 		var mu sync.Mutex

@@ -72,9 +72,13 @@ type Socket struct {
 	pollWaiting bool          // a GET is pending
 	pollWake    chan struct{} // capacity 1: something to send, or closing
 	postActive  bool
+	// closedByClient: the client closed the session with a close packet
+	// POSTed on polling; its GET gets a noop, not a close packet.
+	closedByClient bool
 	// upgrade
 	probing  *wsConn // the WebSocket of the upgrade under way
-	probed   bool    // the probe was answered: a GET now gets a noop at once
+	probed   bool    // the probe was answered: a GET gets a noop after upgradeCheck
+	probedAt time.Time
 	upgraded bool
 	// heartbeat: one timer, alternately waiting to ping and waiting for the pong
 	timer     *time.Timer
@@ -401,7 +405,7 @@ func (s *Socket) onPacket(p eio.Packet) {
 	switch p.Type {
 	case eio.Message:
 		if onMessage != nil {
-			onMessage(p.Data, p.Binary)
+			s.callOnMessage(onMessage, p.Data, p.Binary)
 		}
 	case eio.Pong:
 		if s.protocol == protocol3 {
@@ -504,9 +508,10 @@ func (s *Socket) finish(graceful bool) {
 	deferred := s.connecting
 	s.closeDeferred = deferred
 	onClose := s.onClose
+	byClient := s.closedByClient
 	s.mu.Unlock()
 
-	s.srv.remove(s)
+	s.srv.remove(s, byClient)
 	if ws != nil {
 		if graceful {
 			ws.close(s.srv)
@@ -524,7 +529,7 @@ func (s *Socket) finish(graceful bool) {
 		return // connected reports it
 	}
 	if onClose != nil {
-		onClose(reason, err)
+		s.callOnClose(onClose, reason, err)
 	}
 	close(s.done)
 	s.srv.live.Done()
@@ -542,7 +547,7 @@ func (s *Socket) connected() bool {
 	s.mu.Unlock()
 	if deferred {
 		if onClose != nil {
-			onClose(reason, err)
+			s.callOnClose(onClose, reason, err)
 		}
 		close(s.done)
 		s.srv.live.Done()

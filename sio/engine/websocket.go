@@ -264,7 +264,11 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 b
 	s.applyHeaders(w.Header(), r, sid)
 	v3b64 := v3 && r.URL.Query().Has("b64")
 	if !s.opts.PerMessageDeflate {
-		return s.acceptOwn(w, r, v3, v3b64)
+		ws, err := s.acceptOwn(w, r, v3, v3b64)
+		if err == nil {
+			clearDeadlines(ws)
+		}
+		return ws, err
 	}
 	opts := &websocket.AcceptOptions{
 		// Origins are checked by CORS and AllowRequest, as upstream does.
@@ -278,7 +282,17 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, sid string, v3 b
 		return nil, err
 	}
 	c.SetReadLimit(s.opts.MaxHTTPBufferSize)
-	return &wsConn{c: c, cc: cw.conn, rpool: &s.readBufs, v3: v3, b64: v3b64}, nil
+	ws := &wsConn{c: c, cc: cw.conn, rpool: &s.readBufs, v3: v3, b64: v3b64}
+	clearDeadlines(ws)
+	return ws, nil
+}
+
+// clearDeadlines clears the deadlines of a hijacked connection. net/http
+// clears those of its ReadTimeout and WriteTimeout when it hands the
+// connection over, but documents that it "may have read or write deadlines
+// already set": left, they would end a WebSocket that lives longer.
+func clearDeadlines(ws *wsConn) {
+	_ = ws.cc.SetDeadline(time.Time{})
 }
 
 // handshakeWebSocket opens a session directly over WebSocket.
@@ -361,6 +375,15 @@ func (s *Socket) abandonUpgrade(ws *wsConn) {
 
 var errUpgrade = errors.New("engine: invalid upgrade")
 
+// buffered reports whether ws holds bytes it received and did not parse
+// yet. coder/websocket (permessage-deflate) keeps its buffer to itself.
+func (w *wsConn) buffered() bool {
+	if w.c != nil {
+		return false
+	}
+	return len(w.rest) > 0 || w.p.pending() || (w.br != nil && w.br.Buffered() > 0)
+}
+
 // probe runs the upgrade: 2probe is answered 3probe, a pending GET is
 // released with a noop, and 5 switches the session to the WebSocket, where
 // what is queued is flushed. It fails after Options.UpgradeTimeout.
@@ -383,9 +406,14 @@ func (s *Socket) probe(ws *wsConn) error {
 		return fmt.Errorf("engine: answering the probe: %w", err)
 	}
 	s.mu.Lock()
-	if s.probing == ws {
+	if s.probing == ws && !ws.buffered() {
+		// A GET now gets a noop (after upgradeCheck). Not when the client
+		// sent more right after the probe (the upgrade packet, back to
+		// back): that is handled first, and a GET is then refused, as
+		// upstream refuses it, having read both in one go.
 		s.probed = true
-		s.wakeLocked() // a pending GET gets a noop
+		s.probedAt = time.Now()
+		s.wakeLocked()
 	}
 	s.mu.Unlock()
 	p, err = ws.read(ctx)
@@ -421,7 +449,7 @@ func (s *Socket) probe(ws *wsConn) error {
 	s.mu.Unlock()
 	s.srv.log.Debug("engine: upgraded", "sid", s.id)
 	if onUpgrade != nil {
-		onUpgrade("websocket")
+		s.callOnUpgrade(onUpgrade, "websocket")
 	}
 	return nil
 }

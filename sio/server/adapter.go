@@ -52,11 +52,12 @@ type Adapter interface {
 	Rooms() []Room
 	// Broadcast sends pkt to the sockets selected by opts.
 	Broadcast(pkt *parser.Packet, opts *BroadcastOptions) error
-	// BroadcastWithAck sends pkt (which has HasID set by the adapter per
-	// receiver) to the selected sockets and calls onAck with each reply.
-	// It returns the number of sockets the packet was sent to (the
-	// expected replies, on every node).
-	BroadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, onAck func(sio.Args)) (int, error)
+	// BroadcastWithAck sends pkt (each receiver gets its own ack id, set
+	// by the adapter) to the selected sockets, and reports through acks
+	// how many nodes sent it, how many sockets each sent it to, and each
+	// reply, as they become known, possibly after it returns. The
+	// acknowledgements still pending when ctx ends are forgotten.
+	BroadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, acks *BroadcastAcks) error
 	// FetchSockets returns the sockets selected by opts, on every node.
 	FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]RemoteSocket, error)
 	// AddSockets makes the selected sockets join rooms.
@@ -66,10 +67,12 @@ type Adapter interface {
 	// DisconnectSockets disconnects the selected sockets (the whole
 	// connection when close is true).
 	DisconnectSockets(opts *BroadcastOptions, close bool)
-	// ServerSideEmit sends an event to the other nodes' namespaces; with
-	// onAck, each node's reply is passed to it and the number of expected
-	// replies is returned.
-	ServerSideEmit(ctx context.Context, event string, args []any, onAck func(sio.Args)) (int, error)
+	// ServerSideEmit sends an event to the namespaces of the other nodes,
+	// whose OnServerSideEmit handlers get it. With withAck it waits for
+	// one reply per other node and returns them; when ctx ends, or the
+	// adapter stops waiting (a cluster adapter's request timeout), it
+	// returns the replies so far with an error wrapping sio.ErrAckTimeout.
+	ServerSideEmit(ctx context.Context, event string, args []any, withAck bool) ([]sio.Args, error)
 	// ServerCount returns the number of nodes (1 for the in-memory adapter).
 	ServerCount(ctx context.Context) (int, error)
 	// PersistSession keeps the state of a socket that disconnected for a
@@ -97,6 +100,20 @@ type Session struct {
 	// MissedPackets are, from RestoreSession, the event packets the client
 	// missed, in order.
 	MissedPackets []*parser.Packet
+}
+
+// BroadcastAcks receives what BroadcastWithAck learns (upstream's
+// serverCount, clientCountCallback and ack callbacks). Its functions may
+// be called from several goroutines at once, and in any order.
+type BroadcastAcks struct {
+	// Nodes is called once with the number of nodes that will call Count:
+	// this one and, with a cluster adapter, the others that got the packet.
+	Nodes func(n int)
+	// Count is called once per node with the number of sockets that node
+	// sent the packet to (the replies to expect from there).
+	Count func(n int)
+	// Ack is called with each socket's reply.
+	Ack func(sio.Args)
 }
 
 // AdapterFactory creates the adapter of a namespace.
@@ -167,7 +184,7 @@ func (a *MemoryAdapter) emit(evs []AdapterEvent) {
 		return
 	}
 	for _, e := range evs {
-		a.OnEvent(e)
+		a.callOnEvent(e)
 	}
 }
 
@@ -264,6 +281,23 @@ func (a *MemoryAdapter) Rooms() []Room {
 		out = append(out, r)
 	}
 	return out
+}
+
+// HasRoom reports whether room has sockets on this node.
+func (a *MemoryAdapter) HasRoom(room Room) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.rooms[room]
+	return ok
+}
+
+// HasSocket reports whether id is a socket of this node (and so its room
+// is that socket's own room).
+func (a *MemoryAdapter) HasSocket(id string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.sids[id]
+	return ok
 }
 
 // live returns the connected socket id of the namespace, or nil: a socket
@@ -368,10 +402,21 @@ func (a *MemoryAdapter) deliver(frames []engine.Frame, opts *BroadcastOptions) [
 	return notify
 }
 
-// BroadcastWithAck implements Adapter. Each receiver gets its own ack id,
-// so the text frame is encoded per receiver; attachments are shared. The
-// acknowledgements still pending when ctx ends are forgotten.
-func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, onAck func(sio.Args)) (int, error) {
+// BroadcastWithAck implements Adapter: it reports one node, and the
+// number of sockets the packet was sent to. Each receiver gets its own ack
+// id, so the text frame is encoded per receiver; attachments are shared.
+// The acknowledgements still pending when ctx ends are forgotten.
+func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, acks *BroadcastAcks) error {
+	if acks.Nodes != nil {
+		acks.Nodes(1)
+	}
+	acks.Count(a.broadcastWithAck(ctx, pkt, opts, acks.Ack))
+	return nil
+}
+
+// broadcastWithAck sends pkt to the selected sockets of this node, each
+// with its own ack id, and returns how many got it.
+func (a *MemoryAdapter) broadcastWithAck(ctx context.Context, pkt *parser.Packet, opts *BroadcastOptions, onAck func(sio.Args)) int {
 	type sent struct {
 		s  *Socket
 		id uint64
@@ -403,7 +448,7 @@ func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, pkt *parser.Packet
 			}
 		})
 	}
-	return len(all), nil
+	return len(all)
 }
 
 // FetchSockets implements Adapter.
@@ -445,9 +490,9 @@ func (a *MemoryAdapter) DisconnectSockets(opts *BroadcastOptions, close bool) {
 }
 
 // ServerSideEmit implements Adapter: with a single node there is nobody to
-// reach, so it returns 0 expected replies.
-func (a *MemoryAdapter) ServerSideEmit(ctx context.Context, event string, args []any, onAck func(sio.Args)) (int, error) {
-	return 0, nil
+// reach, so there is no reply.
+func (a *MemoryAdapter) ServerSideEmit(ctx context.Context, event string, args []any, withAck bool) ([]sio.Args, error) {
+	return nil, nil
 }
 
 // ServerCount implements Adapter.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -71,11 +72,12 @@ func (b *BroadcastOperator) Timeout(d time.Duration) *BroadcastOperator {
 	return c
 }
 
-// options returns the adapter options, the sender excluded through its own room.
+// options returns the adapter options, the sender excluded through its own
+// room (first, as upstream's socket.broadcast puts it).
 func (b *BroadcastOperator) options() *BroadcastOptions {
 	o := b.opts
 	if b.exceptID != "" {
-		o.Except = append(append([]Room(nil), o.Except...), b.exceptID)
+		o.Except = append([]Room{b.exceptID}, o.Except...)
 	}
 	return &o
 }
@@ -105,60 +107,103 @@ var ErrPartialAcks = errors.New("sio: some clients did not acknowledge")
 // EmitWithAck sends an event to the selected sockets and gathers their
 // acknowledgements. It returns every reply, or, when the timeout (set with
 // Timeout) or ctx ends first, the replies so far with an error wrapping
-// sio.ErrAckTimeout.
+// sio.ErrAckTimeout. With a cluster adapter, it is complete once every
+// node has said how many sockets it reached and they all replied.
 func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]sio.Args, error) {
 	if sio.IsReserved(event) {
 		return nil, fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
 	}
+	var cancel context.CancelFunc
 	if b.opts.Timeout > 0 {
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, b.opts.Timeout)
-		defer cancel()
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
 	}
+	// Once it returns, the adapters forget the acknowledgements pending.
+	defer cancel()
 	opts := b.options()
-	var (
-		mu      sync.Mutex
-		replies []sio.Args
-		got     = make(chan struct{}, 1)
-	)
-	onAck := func(a sio.Args) {
-		mu.Lock()
-		replies = append(replies, a)
-		mu.Unlock()
-		select {
-		case got <- struct{}{}:
-		default:
-		}
+	targets := b.nsp.targets()
+	st := &ackState{
+		pendingTargets: len(targets),
+		changed:        make(chan struct{}, 1),
 	}
-	expected := 0
-	for _, n := range b.nsp.targets() {
+	acks := &BroadcastAcks{Nodes: st.setNodes, Count: st.count, Ack: st.ack}
+	for _, n := range targets {
 		p, err := newEventPacket(n.name, event, args)
 		if err != nil {
 			return nil, err
 		}
-		k, err := n.adapter.BroadcastWithAck(ctx, p, opts, onAck)
-		if err != nil {
+		if err := n.adapter.BroadcastWithAck(ctx, p, opts, acks); err != nil {
 			return nil, err
 		}
-		expected += k
 	}
 	for {
-		mu.Lock()
-		done := len(replies) >= expected
-		out := append([]sio.Args(nil), replies...)
-		mu.Unlock()
+		replies, done, expected := st.snapshot()
 		if done {
-			return out, nil
+			return replies, nil
 		}
 		select {
-		case <-got:
+		case <-st.changed:
 		case <-ctx.Done():
-			mu.Lock()
-			out = append([]sio.Args(nil), replies...)
-			mu.Unlock()
-			return out, fmt.Errorf("%w: %w (%d of %d replies): %w", sio.ErrAckTimeout, ErrPartialAcks, len(out), expected, ctx.Err())
+			replies, _, expected = st.snapshot()
+			return replies, fmt.Errorf("%w: %w (%d of %s replies): %w", sio.ErrAckTimeout, ErrPartialAcks, len(replies), expected, ctx.Err())
 		}
 	}
+}
+
+// ackState gathers what the adapters report for an EmitWithAck.
+type ackState struct {
+	mu             sync.Mutex
+	pendingTargets int // namespaces whose adapter has not reported its node count
+	nodeCount      int // nodes expected to report a count
+	counted        int // nodes that reported a count
+	expected       int // replies expected from the nodes that reported
+	replies        []sio.Args
+	changed        chan struct{}
+}
+
+func (st *ackState) signal() {
+	select {
+	case st.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (st *ackState) setNodes(n int) {
+	st.mu.Lock()
+	st.pendingTargets--
+	st.nodeCount += n
+	st.mu.Unlock()
+	st.signal()
+}
+
+func (st *ackState) count(n int) {
+	st.mu.Lock()
+	st.counted++
+	st.expected += n
+	st.mu.Unlock()
+	st.signal()
+}
+
+func (st *ackState) ack(a sio.Args) {
+	st.mu.Lock()
+	st.replies = append(st.replies, a)
+	st.mu.Unlock()
+	st.signal()
+}
+
+// snapshot returns the replies so far, whether they are all there, and
+// how many are expected, as text ("?" while some node has not reported).
+func (st *ackState) snapshot() ([]sio.Args, bool, string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := append([]sio.Args(nil), st.replies...)
+	known := st.pendingTargets == 0 && st.counted >= st.nodeCount
+	expected := "?"
+	if known {
+		expected = strconv.Itoa(st.expected)
+	}
+	return out, known && len(out) >= st.expected, expected
 }
 
 // FetchSockets returns the selected sockets, on every node.

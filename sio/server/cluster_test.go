@@ -4,6 +4,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -70,21 +71,22 @@ func (a *clusterAdapter) Broadcast(p *parser.Packet, opts *server.BroadcastOptio
 	return nil
 }
 
-func (a *clusterAdapter) ServerSideEmit(ctx context.Context, event string, args []any, onAck func(sio.Args)) (int, error) {
+func (a *clusterAdapter) ServerSideEmit(ctx context.Context, event string, args []any, withAck bool) ([]sio.Args, error) {
 	// Encode and decode as it would cross the wire.
 	data, atts, err := parser.AppendEvent(nil, event, args)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	p := &parser.Packet{Type: parser.Event, Data: data, Attachments: atts}
 	name, vals, err := p.Event()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	others := a.others()
+	replies := make(chan sio.Args, len(others))
 	for _, o := range others {
 		e := &sio.Event{Name: name, Args: vals}
-		if onAck != nil {
+		if withAck {
 			e.AckFunc = func(reply ...any) error {
 				d, at, err := parser.AppendArgs(nil, reply)
 				if err != nil {
@@ -94,13 +96,25 @@ func (a *clusterAdapter) ServerSideEmit(ctx context.Context, event string, args 
 				if err != nil {
 					return err
 				}
-				onAck(vs)
+				replies <- vs
 				return nil
 			}
 		}
 		go o.nsp.DeliverServerSideEmit(e)
 	}
-	return len(others), nil
+	if !withAck {
+		return nil, nil
+	}
+	var out []sio.Args
+	for range others {
+		select {
+		case r := <-replies:
+			out = append(out, r)
+		case <-ctx.Done():
+			return out, fmt.Errorf("%w: %w", sio.ErrAckTimeout, ctx.Err())
+		}
+	}
+	return out, nil
 }
 
 func (a *clusterAdapter) ServerCount(context.Context) (int, error) {

@@ -149,6 +149,7 @@ func (c *conn) connect(name string, auth []byte) {
 	}
 	started := c.srv.spawn(func() {
 		defer c.donePending(name)
+		defer c.recoverConnect(n)
 		n.connect(c, json.RawMessage(auth))
 	})
 	if !started {
@@ -184,10 +185,11 @@ func (c *conn) register(s *Socket, pkts []*parser.Packet, onConnect func()) bool
 	}
 	delete(c.pending, s.nsp.name)
 	c.connectTimer.Stop()
-	c.schedule(func() {
+	c.enqueue(task{s: s, fn: func() {
 		<-ready
+		defer c.srv.recoverHandler(s, "connection handler")
 		onConnect()
-	})
+	}})
 	c.mu.Unlock()
 	// The socket is connected before the client can have CONNECT (which
 	// may be written at once), so that what the client does next (asking
@@ -354,16 +356,18 @@ func (c *conn) disconnectAll() {
 	c.eng.Close()
 }
 
-// task is an entry of the handler queue: fn, or else the dispatch of
-// event e to socket s (which saves a closure per event).
+// task is an entry of the handler queue: fn, which runs for socket s, or
+// else the dispatch of event e to socket s (which saves a closure per
+// event). A panic in a task disconnects s (see runTask).
 type task struct {
 	fn func()
 	s  *Socket
 	e  *sio.Event
 }
 
-// schedule appends fn to the connection's handler queue.
-func (c *conn) schedule(fn func()) { c.enqueue(task{fn: fn}) }
+// schedule appends fn, which runs for socket s, to the connection's
+// handler queue.
+func (c *conn) schedule(s *Socket, fn func()) { c.enqueue(task{fn: fn, s: s}) }
 
 // enqueue appends t to the connection's handler queue.
 func (c *conn) enqueue(t task) {
@@ -393,10 +397,6 @@ func (c *conn) runQueue() {
 			return
 		}
 		c.qmu.Unlock()
-		if t.fn != nil {
-			t.fn()
-		} else {
-			t.s.dispatch(t.e)
-		}
+		c.runTask(t) // recovers a panic, so that the queue goes on
 	}
 }

@@ -88,7 +88,7 @@ func (n *Namespace) runMiddlewares(s *Socket) error {
 	mws := append([]Middleware(nil), n.middlewares...)
 	n.mu.RUnlock()
 	for _, mw := range mws {
-		if err := mw(s); err != nil {
+		if err := n.callMiddleware(mw, s); err != nil {
 			return err
 		}
 	}
@@ -114,20 +114,26 @@ func (n *Namespace) connect(c *conn, auth json.RawMessage) {
 	}
 	s := newSocket(n, c, auth, sess)
 	if err := n.runMiddlewares(s); err != nil {
-		// The client may try again as soon as it has the refusal.
-		c.donePending(n.name)
-		if closed, _ := c.isClosed(); !closed {
-			data := connectErrorPayload(err)
-			if c.v3 {
-				data = connectErrorPayloadV3(err)
-			}
-			c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: data})
-		}
+		c.refuseConnect(n, err)
 		return
 	}
 	// No lock held: the adapter reports its events at once, so that they
 	// come before the client has CONNECT, as upstream's.
 	n.add(s, sess, nil)
+}
+
+// refuseConnect answers the CONNECT of c to n with a CONNECT_ERROR
+// carrying err.
+func (c *conn) refuseConnect(n *Namespace, err error) {
+	// The client may try again as soon as it has the refusal.
+	c.donePending(n.name)
+	if closed, _ := c.isClosed(); !closed {
+		data := connectErrorPayload(err)
+		if c.v3 {
+			data = connectErrorPayloadV3(err)
+		}
+		c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: n.name, Data: data})
+	}
 }
 
 // add connects s, as upstream's _doConnect and _onconnect: it joins its
@@ -272,48 +278,20 @@ func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...an
 	if isReservedNamespaceEvent(event) {
 		return fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
 	}
-	_, err := n.adapter.ServerSideEmit(ctx, event, args, nil)
+	_, err := n.adapter.ServerSideEmit(ctx, event, args, false)
 	return err
 }
 
 // ServerSideEmitWithAck sends an event to the other nodes of a cluster and
 // gathers one reply per node. It returns every reply, or, when ctx ends
-// first, the replies so far with an error wrapping sio.ErrAckTimeout. With
-// the in-memory adapter there is no other node: it returns no reply.
+// first (or the adapter's own request timeout), the replies so far with an
+// error wrapping sio.ErrAckTimeout. With the in-memory adapter there is no
+// other node: it returns no reply.
 func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]sio.Args, error) {
 	if isReservedNamespaceEvent(event) {
 		return nil, fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
 	}
-	var (
-		mu      sync.Mutex
-		replies []sio.Args
-		got     = make(chan struct{}, 1)
-	)
-	expected, err := n.adapter.ServerSideEmit(ctx, event, args, func(a sio.Args) {
-		mu.Lock()
-		replies = append(replies, a)
-		mu.Unlock()
-		select {
-		case got <- struct{}{}:
-		default:
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	for {
-		mu.Lock()
-		out := slices.Clone(replies)
-		mu.Unlock()
-		if len(out) >= expected {
-			return out, nil
-		}
-		select {
-		case <-got:
-		case <-ctx.Done():
-			return out, fmt.Errorf("%w: %d of %d nodes replied: %w", sio.ErrAckTimeout, len(out), expected, ctx.Err())
-		}
-	}
+	return n.adapter.ServerSideEmit(ctx, event, args, true)
 }
 
 // OnServerSideEmit adds a handler for the events other nodes send with
@@ -332,7 +310,7 @@ func (n *Namespace) DeliverServerSideEmit(e *sio.Event) {
 	hs := slices.Clone(n.serverSide)
 	n.mu.RUnlock()
 	for _, h := range hs {
-		h(e)
+		n.callServerSide(h, e)
 	}
 }
 
@@ -367,7 +345,8 @@ func (s *Server) OfRegexp(re *regexp.Regexp) *Namespace {
 // OfFunc declares a dynamic namespace whose children are the names for
 // which match returns true; match also gets the CONNECT auth payload. It
 // runs on the connection's read path, which may be shared by many
-// connections (see engine.Socket.OnMessage): it must not block.
+// connections (see engine.Socket.OnMessage): it must not block. A panic in
+// it is logged and counts as no match.
 func (s *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *Namespace {
 	n := newNamespace(s, "")
 	n.match = match
@@ -395,7 +374,7 @@ func (s *Server) dynamicNamespace(name string, auth []byte) *Namespace {
 	parents := append([]*Namespace(nil), s.parents...)
 	s.mu.RUnlock()
 	for _, p := range parents {
-		if !p.match(name, auth) {
+		if !s.matches(p, name, auth) {
 			continue
 		}
 		s.mu.Lock()

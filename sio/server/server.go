@@ -22,6 +22,35 @@
 // including on EmitWithAck on its own socket: acknowledgements are
 // delivered from the read path directly. Handlers of different connections
 // run concurrently.
+//
+// # Panics in handlers
+//
+// Node crashes when a handler throws; we do better. A panic in user code
+// the server calls is recovered where it is called, logged at Error level
+// through Options.Logger with its stack ("sio: handler panicked", with the
+// handler, namespace, socket id, panic value and stack), and only the
+// socket concerned suffers; every other client is served on, and the
+// connection's handler queue goes on with its next handler.
+//
+//   - An event handler, catch-all (OnAny) handler, packet middleware
+//     (Socket.Use), OnError handler, connection handler (OnConnection),
+//     acknowledgement callback (EmitWithCallback) or outgoing catch-all
+//     handler (OnAnyOutgoing, which runs on the emitter's goroutine: the
+//     emit then fails with sio.ErrDisconnected) disconnects its socket with
+//     reason "server namespace disconnect", as Socket.Disconnect(false)
+//     does: the client gets a DISCONNECT packet ("io server disconnect" for
+//     it), after which the official client does not reconnect on its own,
+//     so a handler that always panics is not run again and again. The
+//     other namespaces of the connection stay connected.
+//   - A namespace middleware (Use) refuses the connection: the client gets
+//     a connect_error with the message "server error" (the panic value
+//     stays in the log).
+//   - A disconnecting or disconnect handler is only logged: the socket is
+//     going already, and the next handlers and its clean-up still run.
+//   - An OnServerSideEmit handler or an adapter's OnEvent hook is only
+//     logged; a match function of OfFunc that panics counts as no match.
+//
+// Engine-level callbacks are recovered by package engine in the same way.
 package server
 
 import (
@@ -117,10 +146,11 @@ type Server struct {
 	log  *slog.Logger
 	eng  *engine.Server
 
-	mu     sync.RWMutex
-	nsps   map[string]*Namespace
-	conns  map[*conn]struct{}
-	closed bool
+	mu             sync.RWMutex
+	nsps           map[string]*Namespace
+	conns          map[*conn]struct{}
+	closed         bool
+	adaptersClosed bool
 	// dynamic namespaces
 	parents         []*Namespace
 	cleanupChildren bool
@@ -214,6 +244,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.eng.ServeHTTP(w, r)
 }
+
+// Logger returns the server's logger (Options.Logger; silent when unset),
+// for the adapters to log with.
+func (s *Server) Logger() *slog.Logger { return s.log }
 
 // Engine returns the underlying Engine.IO server.
 func (s *Server) Engine() *engine.Server { return s.eng }
@@ -331,7 +365,30 @@ func (s *Server) Close() error {
 	err := s.eng.Close()
 	s.stop()
 	s.wg.Wait()
+	s.closeAdapters()
 	return err
+}
+
+// closeAdapters closes the adapter of every namespace, once (upstream's
+// io.close() does so too): a cluster adapter ends its subscriptions.
+func (s *Server) closeAdapters() {
+	s.mu.Lock()
+	if s.adaptersClosed {
+		s.mu.Unlock()
+		return
+	}
+	s.adaptersClosed = true
+	var nsps []*Namespace
+	for _, n := range s.nsps {
+		nsps = append(nsps, n)
+	}
+	nsps = append(nsps, s.parents...)
+	s.mu.Unlock()
+	for _, n := range nsps {
+		if err := n.adapter.Close(); err != nil {
+			s.log.Debug("sio: closing an adapter failed", "nsp", n.name, "err", err)
+		}
+	}
 }
 
 // Shutdown disconnects every socket (reason "server shutting down"),
@@ -351,6 +408,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
+	s.closeAdapters()
 	return err
 }
 

@@ -608,6 +608,28 @@ func TestServerDisconnect(t *testing.T) {
 	})
 }
 
+// TestConnectRightAfterServerDisconnect has the client join again as soon
+// as it has the DISCONNECT of a socket its handler disconnected: the
+// server has forgotten the socket by then, so the CONNECT makes a new
+// socket instead of closing the connection as a second CONNECT would.
+func TestConnectRightAfterServerDisconnect(t *testing.T) {
+	forTransports(t, func(t *testing.T, tr string) {
+		ts := newTestServer(t, nil)
+		ts.Of("/").OnConnection(func(s *Socket) {
+			withSync(s)
+			s.On("bye", func(*sio.Event) { s.Disconnect(false) })
+		})
+		c := dial(t, ts, tr, nil)
+		for range 200 {
+			c.connect("/", "")
+			c.emit("/", -1, "bye")
+			assert.Equal(t, "41", c.nextText())
+		}
+		c.connect("/", "")
+		c.syncNone("/")
+	})
+}
+
 func TestServerDisconnectClose(t *testing.T) {
 	forTransports(t, func(t *testing.T, tr string) {
 		ts := newTestServer(t, nil)

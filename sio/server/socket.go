@@ -420,7 +420,7 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 	}
 	e := &sio.Event{Name: name, Args: args}
 	for _, h := range hs {
-		h.fn(e)
+		s.callOutgoing(h.fn, e)
 	}
 }
 
@@ -515,7 +515,10 @@ func (s *Socket) emitWithCallback(timeout time.Duration, fn func(sio.Args, error
 		return err
 	}
 	id := s.registerAck(func(a sio.Args, err error) {
-		s.conn.schedule(func() { fn(a, err) })
+		s.conn.schedule(s, func() {
+			defer s.nsp.srv.recoverHandler(s, "acknowledgement callback")
+			fn(a, err)
+		})
 	}, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
@@ -742,12 +745,16 @@ func (s *Socket) onClose(reason string, sendDisconnect bool) {
 			s.wmu.Unlock()
 			return
 		}
+		// Forgotten before the client can have the DISCONNECT: a CONNECT
+		// it sends at once is then a new socket, not a second CONNECT.
+		s.conn.removeSocket(s)
 		s.conn.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name})
 		s.wmu.Unlock()
 	} else if !s.connected.CompareAndSwap(true, false) {
 		return
+	} else {
+		s.conn.removeSocket(s)
 	}
-	s.conn.removeSocket(s)
 	s.cancel()
 	s.mu.Lock()
 	acks := s.acks
@@ -759,7 +766,7 @@ func (s *Socket) onClose(reason string, sendDisconnect bool) {
 		}
 		pa.fn(nil, fmt.Errorf("%w: %s", sio.ErrDisconnected, reason))
 	}
-	s.conn.schedule(func() { s.finishClose(reason) })
+	s.conn.schedule(s, func() { s.finishClose(reason) })
 }
 
 func (s *Socket) finishClose(reason string) {
@@ -767,7 +774,7 @@ func (s *Socket) finishClose(reason string) {
 	ding := slices.Clone(s.onDisconnecting)
 	s.mu.Unlock()
 	for _, h := range ding {
-		h(reason)
+		s.callReasonHandler(h, reason, "disconnecting handler")
 	}
 	var sess *Session
 	if s.nsp.srv.opts.ConnectionStateRecovery != nil && s.pid != "" && recoverable(reason) {
@@ -785,6 +792,6 @@ func (s *Socket) finishClose(reason string) {
 	dis := slices.Clone(s.onDisconnect)
 	s.mu.Unlock()
 	for _, h := range dis {
-		h(reason)
+		s.callReasonHandler(h, reason, "disconnect handler")
 	}
 }

@@ -42,7 +42,7 @@ func TestWASMSize(t *testing.T) {
 		t.Skip("no go command on PATH")
 	}
 	out := filepath.Join(t.TempDir(), WASMName)
-	require.NoError(t, build(goTool, "..", out))
+	require.NoError(t, build(t.Context(), goTool, "..", out))
 	raw, err := os.ReadFile(out)
 	require.NoError(t, err)
 	var gz bytes.Buffer

@@ -17,6 +17,7 @@ package webassets
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -36,9 +37,10 @@ import (
 const WASMName = "main.wasm"
 
 // Handler returns a handler for the web folder dir: GET /main.wasm (built
-// first if stale, see [EnsureWASM]), GET /wasm_exec.js and every other file
-// of dir except Go sources. logger may be nil.
-func Handler(dir string, logger *slog.Logger) (http.Handler, error) {
+// first if stale, see [EnsureWASM]; ctx cancels the build), GET
+// /wasm_exec.js and every other file of dir except Go sources. logger may
+// be nil.
+func Handler(ctx context.Context, dir string, logger *slog.Logger) (http.Handler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -47,7 +49,7 @@ func Handler(dir string, logger *slog.Logger) (http.Handler, error) {
 		return nil, fmt.Errorf("webassets: the go command is needed to build the wasm: %w", err)
 	}
 	start := time.Now()
-	built, err := ensureWASM(goTool, dir)
+	built, err := ensureWASM(ctx, goTool, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -87,25 +89,37 @@ func Handler(dir string, logger *slog.Logger) (http.Handler, error) {
 //
 //	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o main.wasm .
 //
-// in dir, writing to a temporary file renamed into place so that a
-// concurrent reader never sees a partial file.
-func EnsureWASM(dir string) error {
+// in dir, writing to a temporary file (dir/.main-*.wasm) renamed into place
+// so that a concurrent reader never sees a partial file. The temporary file
+// is removed whatever happens to the build: it fails, or ctx ends (the go
+// command is then interrupted, and waited for); the leftovers of a process
+// killed outright are removed by the next build.
+func EnsureWASM(ctx context.Context, dir string) error {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		return fmt.Errorf("webassets: the go command is needed to build the wasm: %w", err)
 	}
-	_, err = ensureWASM(goTool, dir)
+	_, err = ensureWASM(ctx, goTool, dir)
 	return err
 }
 
+// tmpPattern names the temporary files the build writes to.
+const tmpPattern = ".main-*.wasm"
+
+// leftoverAge is how old a temporary file must be to count as the
+// leftover of a killed process rather than a build under way in another
+// one (the e2e tests and cmd/server may build at the same time).
+const leftoverAge = 15 * time.Minute
+
 // ensureWASM is EnsureWASM with a resolved go command; it reports whether it
 // built.
-func ensureWASM(goTool, dir string) (bool, error) {
+func ensureWASM(ctx context.Context, goTool, dir string) (bool, error) {
 	stale, err := isStale(dir)
 	if err != nil || !stale {
 		return false, err
 	}
-	tmp, err := os.CreateTemp(dir, ".main-*.wasm")
+	removeLeftovers(dir, time.Now().Add(-leftoverAge))
+	tmp, err := os.CreateTemp(dir, tmpPattern)
 	if err != nil {
 		return false, fmt.Errorf("webassets: %w", err)
 	}
@@ -113,7 +127,7 @@ func ensureWASM(goTool, dir string) (bool, error) {
 	tmp.Close()
 	defer os.Remove(tmpName) // a no-op after the rename
 
-	if err := build(goTool, dir, tmpName); err != nil {
+	if err := build(ctx, goTool, dir, tmpName); err != nil {
 		return false, err
 	}
 	if err := os.Rename(tmpName, filepath.Join(dir, WASMName)); err != nil {
@@ -122,15 +136,43 @@ func ensureWASM(goTool, dir string) (bool, error) {
 	return true, nil
 }
 
-// build compiles the Go package in dir for js/wasm into out.
-func build(goTool, dir, out string) error {
-	cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
+// buildWaitDelay is how long an interrupted go command has to clean up
+// and exit before it is killed.
+const buildWaitDelay = 5 * time.Second
+
+// build compiles the Go package in dir for js/wasm into out. When ctx
+// ends, the go command is interrupted rather than killed, so that it stops
+// its compilers and removes its work folder, and build returns once it has
+// exited.
+func build(ctx context.Context, goTool, dir, out string) error {
+	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	cmd.Cancel = func() error {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			return cmd.Process.Kill() // no interrupt on Windows
+		}
+		return nil
+	}
+	cmd.WaitDelay = buildWaitDelay
 	if output, err := cmd.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("webassets: building %s for js/wasm: %w", dir, context.Cause(ctx))
+		}
 		return fmt.Errorf("webassets: building %s for js/wasm: %w\n%s", dir, err, output)
 	}
 	return nil
+}
+
+// removeLeftovers removes the temporary files of dir last changed before
+// before: those of builds whose process was killed.
+func removeLeftovers(dir string, before time.Time) {
+	names, _ := filepath.Glob(filepath.Join(dir, tmpPattern))
+	for _, name := range names {
+		if info, err := os.Stat(name); err == nil && info.ModTime().Before(before) {
+			_ = os.Remove(name)
+		}
+	}
 }
 
 // WASMExecPath returns the path of the wasm_exec.js matching the go command

@@ -139,7 +139,7 @@ func TestHandler(t *testing.T) {
 	wasm := bytes.Repeat([]byte("\x00asm not really wasm "), 500)
 	writeFile(t, root, "web/"+WASMName, string(wasm), time.Now())
 
-	h, err := Handler(dir, nil)
+	h, err := Handler(t.Context(), dir, nil)
 	require.NoError(t, err)
 	got, err := os.ReadFile(filepath.Join(dir, WASMName))
 	require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestEnsureWASMBuilds(t *testing.T) {
 	dir := filepath.Join(root, "web")
 	wasmPath := filepath.Join(dir, WASMName)
 
-	require.NoError(t, EnsureWASM(dir))
+	require.NoError(t, EnsureWASM(t.Context(), dir))
 	first, err := os.ReadFile(wasmPath)
 	require.NoError(t, err)
 	assert.True(t, bytes.HasPrefix(first, []byte("\x00asm")), "not a wasm module")
@@ -246,14 +246,14 @@ func TestEnsureWASMBuilds(t *testing.T) {
 	// Up to date: no rebuild, so the mtime we set survives.
 	old := t0.Add(30 * time.Minute)
 	touch(t, root, "web/"+WASMName, old)
-	require.NoError(t, EnsureWASM(dir))
+	require.NoError(t, EnsureWASM(t.Context(), dir))
 	info, err := os.Stat(wasmPath)
 	require.NoError(t, err)
 	assert.True(t, info.ModTime().Equal(old), "rebuilt although up to date")
 
 	// A newer source: rebuilt.
 	touch(t, root, "sio/sio.go", old.Add(time.Minute))
-	require.NoError(t, EnsureWASM(dir))
+	require.NoError(t, EnsureWASM(t.Context(), dir))
 	info, err = os.Stat(wasmPath)
 	require.NoError(t, err)
 	assert.True(t, info.ModTime().After(old.Add(time.Minute)), "not rebuilt")
@@ -272,7 +272,7 @@ func TestEnsureWASMReportsBuildErrors(t *testing.T) {
 	}
 	root := newModule(t, time.Now().Add(-time.Hour))
 	writeFile(t, root, "web/main.go", "//go:build js && wasm\n\npackage main\n\nfunc main() { undefined() }\n", time.Now())
-	err := EnsureWASM(filepath.Join(root, "web"))
+	err := EnsureWASM(t.Context(), filepath.Join(root, "web"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "undefined")
 	_, statErr := os.Stat(filepath.Join(root, "web", WASMName))

@@ -1,11 +1,15 @@
 package app
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gosio/socketio/sio/redisadapter"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -18,10 +22,6 @@ const (
 	// pub/sub), wire-compatible with createShardedAdapter.
 	AdapterSharded = "sharded"
 )
-
-// ErrRedisUnavailable is returned by Adapter for a Redis URL while this
-// build has no Redis adapter. Tests that need a cluster of Go nodes skip on it.
-var ErrRedisUnavailable = errors.New("the Redis adapter is not available yet in this build")
 
 // Adapter returns the adapter factory every mode of cmd/server uses, and
 // what to close when the server has shut down. With an empty redisURL it
@@ -40,7 +40,22 @@ func Adapter(kind, redisURL string, log *slog.Logger) (server.AdapterFactory, io
 	if redisURL == "" {
 		return func(nsp *server.Namespace) server.Adapter { return server.NewMemoryAdapter(nsp) }, nopCloser{}, nil
 	}
-	return nil, nil, fmt.Errorf("-redis %s: %w", redisURL, ErrRedisUnavailable)
+	opt, err := goredis.ParseURL(redisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-redis %s: %w", redisURL, err)
+	}
+	client := goredis.NewClient(opt)
+	// A wrong address fails at start, not at the first broadcast.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("-redis %s: %w", redisURL, err)
+	}
+	if kind == AdapterSharded {
+		return redisadapter.NewSharded(client, &redisadapter.ShardedOptions{Logger: log}), client, nil
+	}
+	return redisadapter.New(client, &redisadapter.Options{Logger: log}), client, nil
 }
 
 // nopCloser closes nothing: the in-memory adapter holds no connection.

@@ -163,15 +163,16 @@ type sendResult struct {
 
 // NewDemo builds the demo. webDir is the folder of the web app ("" finds
 // web/ of this module). It builds web/main.wasm first when it is missing or
-// stale (webassets.EnsureWASM), which needs the go command.
-func NewDemo(logger *slog.Logger, webDir string) (*Demo, error) {
-	return NewDemoAdapter(logger, webDir, nil)
+// stale (webassets.EnsureWASM), which needs the go command; ctx cancels
+// that build.
+func NewDemo(ctx context.Context, logger *slog.Logger, webDir string) (*Demo, error) {
+	return NewDemoAdapter(ctx, logger, webDir, nil)
 }
 
 // NewDemoAdapter is NewDemo on the adapter made by adapter (nil: the
 // in-memory adapter). With the Redis adapter, the demo processes sharing a
 // Redis server serve one chat.
-func NewDemoAdapter(logger *slog.Logger, webDir string, adapter server.AdapterFactory) (*Demo, error) {
+func NewDemoAdapter(ctx context.Context, logger *slog.Logger, webDir string, adapter server.AdapterFactory) (*Demo, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -182,10 +183,10 @@ func NewDemoAdapter(logger *slog.Logger, webDir string, adapter server.AdapterFa
 		}
 		webDir = dir
 	}
-	if err := webassets.EnsureWASM(webDir); err != nil {
+	if err := webassets.EnsureWASM(ctx, webDir); err != nil {
 		return nil, err
 	}
-	web, err := webassets.Handler(webDir, logger)
+	web, err := webassets.Handler(ctx, webDir, logger)
 	if err != nil {
 		return nil, err
 	}

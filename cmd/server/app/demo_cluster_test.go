@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -98,19 +99,20 @@ func (a *memClusterAdapter) FetchSockets(ctx context.Context, opts *server.Broad
 	return out, nil
 }
 
-func (a *memClusterAdapter) ServerSideEmit(ctx context.Context, event string, args []any, onAck func(sio.Args)) (int, error) {
+func (a *memClusterAdapter) ServerSideEmit(ctx context.Context, event string, args []any, withAck bool) ([]sio.Args, error) {
 	data, atts, err := parser.AppendEvent(nil, event, args)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	name, vals, err := (&parser.Packet{Type: parser.Event, Data: data, Attachments: atts}).Event()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	others := a.others()
+	replies := make(chan sio.Args, len(others))
 	for _, o := range others {
 		e := &sio.Event{Name: name, Args: vals}
-		if onAck != nil {
+		if withAck {
 			e.AckFunc = func(reply ...any) error {
 				d, at, err := parser.AppendArgs(nil, reply)
 				if err != nil {
@@ -120,7 +122,7 @@ func (a *memClusterAdapter) ServerSideEmit(ctx context.Context, event string, ar
 				if err != nil {
 					return err
 				}
-				onAck(vs)
+				replies <- vs
 				return nil
 			}
 		}
@@ -130,7 +132,19 @@ func (a *memClusterAdapter) ServerSideEmit(ctx context.Context, event string, ar
 			o.nsp.DeliverServerSideEmit(e)
 		}()
 	}
-	return len(others), nil
+	if !withAck {
+		return nil, nil
+	}
+	var out []sio.Args
+	for range others {
+		select {
+		case r := <-replies:
+			out = append(out, r)
+		case <-ctx.Done():
+			return out, fmt.Errorf("%w: %w", sio.ErrAckTimeout, ctx.Err())
+		}
+	}
+	return out, nil
 }
 
 func (a *memClusterAdapter) ServerCount(context.Context) (int, error) {
@@ -143,7 +157,7 @@ func startDemoCluster(t *testing.T, n int) []string {
 	c := &memCluster{}
 	var urls []string
 	for range n {
-		d, err := NewDemoAdapter(nil, testWebDir(t), c.factory)
+		d, err := NewDemoAdapter(t.Context(), nil, testWebDir(t), c.factory)
 		if err != nil {
 			t.Fatal(err)
 		}

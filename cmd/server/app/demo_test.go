@@ -47,7 +47,7 @@ func testWebDir(t *testing.T) string {
 // startDemo serves a demo with the test web folder.
 func startDemo(t *testing.T) (*Demo, string) {
 	t.Helper()
-	d, err := NewDemo(nil, testWebDir(t))
+	d, err := NewDemo(t.Context(), nil, testWebDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

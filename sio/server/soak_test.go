@@ -48,8 +48,10 @@ func TestSoak(t *testing.T) {
 	}
 	ts := newTestServer(t, &Options{
 		// Abandoned polling sessions end after PingInterval+PingTimeout.
-		PingInterval: 100 * time.Millisecond,
-		PingTimeout:  100 * time.Millisecond,
+		// A session must outlive its three requests on a loaded CI
+		// machine under -race (200 ms did not, once).
+		PingInterval: 500 * time.Millisecond,
+		PingTimeout:  500 * time.Millisecond,
 	})
 	srv := ts.Server
 	srv.OnConnection(func(s *Socket) {

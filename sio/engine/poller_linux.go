@@ -330,7 +330,7 @@ func (p *poller) deliver(w *wsConn, b []byte) bool {
 		case opText, opBinary:
 			pk, err := w.decode(f.data, f.op == opBinary)
 			if err != nil {
-				p.fail(w, err)
+				p.fail(w, eioViolation(err))
 				return false
 			}
 			w.sess.onPacket(pk)

@@ -107,7 +107,31 @@ func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
 		}
 		binary = typ == websocket.MessageBinary
 	}
-	return w.decode(data, binary)
+	p, err := w.decode(data, binary)
+	if err != nil && w.c == nil {
+		// A valid WebSocket message that is no Engine.IO packet breaks the
+		// protocol spoken over the WebSocket: see eioViolation.
+		err = eioViolation(err)
+		w.replyClose(err)
+	}
+	return p, err
+}
+
+// eioViolation is the error of a message that is not an Engine.IO packet
+// (err). The connection is closed with status 1002, protocol error: the
+// client broke the protocol the connection was opened for (the Engine.IO
+// subprotocol of the handshake's URL). 1003 means a kind of data the
+// endpoint does not accept (binary to a text-only endpoint, RFC 6455,
+// 7.4.1), and Engine.IO accepts both kinds. The error still matches
+// eio.ErrInvalidPacket (reason "parse error").
+func eioViolation(err error) error { return &wsError{closeProtocolError, err} }
+
+// replyClose writes the close frame a read failing with err calls for
+// (see corkConn.replyClose), waiting at most wsCloseTimeout for the
+// connection to take it.
+func (w *wsConn) replyClose(err error) {
+	_ = w.cc.SetWriteDeadline(time.Now().Add(wsCloseTimeout))
+	w.cc.replyClose(err)
 }
 
 // decode decodes a message into a packet.
@@ -134,7 +158,7 @@ func (w *wsConn) readOwn() (byte, []byte, error) {
 				w.releaseChunk()
 			}
 			if err != nil {
-				w.cc.replyClose(err)
+				w.replyClose(err)
 				return 0, nil, err
 			}
 			if !ok {
@@ -147,7 +171,7 @@ func (w *wsConn) readOwn() (byte, []byte, error) {
 				_ = w.cc.writeFrame(opPong, nil, f.data)
 			case opClose:
 				err := closeFrameError(f.data)
-				w.cc.replyClose(err)
+				w.replyClose(err)
 				return 0, nil, err
 			}
 		}

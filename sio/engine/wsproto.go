@@ -523,22 +523,42 @@ func (p *wsParser) end() (wsFrame, bool, error) {
 func (p *wsParser) pending() bool { return p.hn > 0 || p.fragOp != 0 }
 
 // closeFrameError is the error a close frame ends the read with: the
-// peer's *wsCloseError, or a *wsError when its payload is invalid.
+// peer's *wsCloseError, or a *wsError when its payload is invalid (RFC
+// 6455, 5.5.1 and 7.4): one byte, a status that is not to be sent, a
+// reason that is not UTF-8. An invalid close frame is answered with the
+// error's status, never echoed.
 func closeFrameError(data []byte) error {
-	ce := &wsCloseError{Code: closeNoStatus}
-	switch {
-	case len(data) == 1:
+	switch len(data) {
+	case 0:
+		return &wsCloseError{Code: closeNoStatus}
+	case 1:
 		return wsViolation("close frame of one byte")
-	case len(data) >= 2:
-		ce.Code = int(binary.BigEndian.Uint16(data))
-		ce.Reason = string(data[2:])
 	}
-	return ce
+	code := int(binary.BigEndian.Uint16(data))
+	if !validCloseCode(code) {
+		return wsViolation("invalid close status " + strconv.Itoa(code))
+	}
+	if !utf8.Valid(data[2:]) {
+		return &wsError{closeInvalidPayload, fmt.Errorf("%w: close reason", errWSInvalidUTF8)}
+	}
+	return &wsCloseError{Code: code, Reason: string(data[2:])}
+}
+
+// validCloseCode reports whether a peer may send status code in a close
+// frame: the codes RFC 6455 (7.4.1) and its registry define for use in
+// close frames, and those for libraries and applications (3000-4999).
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
 }
 
 // replyClose writes the close frame that ends a read failing with err: the
 // violation's status for a *wsError, the peer's status echoed for a
-// *wsCloseError (a no-op when ours went first), nothing for anything else.
+// *wsCloseError (1000 for a close frame without one; a no-op when ours
+// went first), nothing for anything else.
 func (c *corkConn) replyClose(err error) {
 	var we *wsError
 	var ce *wsCloseError
@@ -546,7 +566,11 @@ func (c *corkConn) replyClose(err error) {
 	case errors.As(err, &we):
 		c.writeClose(we.code)
 	case errors.As(err, &ce):
-		c.writeClose(ce.Code)
+		code := ce.Code
+		if code == closeNoStatus {
+			code = closeNormal
+		}
+		c.writeClose(code)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -455,6 +456,23 @@ func TestWSOverTLS(t *testing.T) {
 	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
 }
 
+// TestWSParseErrorClosesWithFrame checks that a valid WebSocket message
+// that is no Engine.IO packet closes the connection with a close frame
+// (1002), not a bare TCP close, and the session with "parse error".
+func TestWSParseErrorClosesWithFrame(t *testing.T) {
+	for name, payload := range map[string]string{"empty text": "", "unknown packet type": "x", "bad digit": "9hello"} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			w, _ := h.dialRawWS(t, "")
+			w.frame(0x80|opText, []byte(payload), false)
+			w.closed(closeProtocolError)
+			ce := h.nextClose()
+			assert.Equal(t, ReasonParseError, ce.reason)
+			assert.ErrorIs(t, ce.err, ErrInvalidPacket)
+		})
+	}
+}
+
 // TestWSInvalidText checks text that is not UTF-8 fails the connection
 // with 1007 as soon as the offending byte arrives, in the middle of a
 // fragmented message.
@@ -472,6 +490,59 @@ func TestWSInvalidText(t *testing.T) {
 	ce := h.nextClose()
 	assert.Equal(t, ReasonTransportError, ce.reason)
 	assert.ErrorIs(t, ce.err, errWSInvalidUTF8)
+}
+
+// TestWSCloseFrames checks the answers to the client's close frames: a
+// valid status is echoed (1000 for none), an invalid one gets 1002, an
+// invalid reason 1007.
+func TestWSCloseFrames(t *testing.T) {
+	for _, tc := range []struct {
+		payload string
+		want    int
+		reason  string
+	}{
+		{"", closeNormal, ReasonTransportClose},
+		{"\x03\xe9going", 1001, ReasonTransportClose},
+		{"\x0b\xb8", 3000, ReasonTransportClose},
+		{"\x03\xed", closeProtocolError, ReasonTransportError}, // 1005
+		{"\x03\xf7", closeProtocolError, ReasonTransportError}, // 1015
+		{"\x13\x88", closeProtocolError, ReasonTransportError}, // 5000
+		{"\x03\xe8\xff", closeInvalidPayload, ReasonTransportError},
+	} {
+		t.Run(fmt.Sprintf("%x", tc.payload), func(t *testing.T) {
+			h := newHarness(t, nil)
+			w, _ := h.dialRawWS(t, "")
+			w.frame(0x80|opClose, []byte(tc.payload), false)
+			w.closed(tc.want)
+			assert.Equal(t, tc.reason, h.nextClose().reason)
+		})
+	}
+}
+
+func TestCloseFrameError(t *testing.T) {
+	for code := range 0x10000 {
+		p := binary.BigEndian.AppendUint16(nil, uint16(code))
+		err := closeFrameError(append(p, "bye"...))
+		var ce *wsCloseError
+		var we *wsError
+		valid := code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999
+		if valid {
+			require.ErrorAs(t, err, &ce, "code %d", code)
+			require.Equal(t, code, ce.Code)
+			require.Equal(t, "bye", ce.Reason)
+		} else {
+			require.ErrorAs(t, err, &we, "code %d", code)
+			require.Equal(t, closeProtocolError, we.code)
+		}
+	}
+	var we *wsError
+	require.ErrorAs(t, closeFrameError([]byte{3}), &we)
+	assert.Equal(t, closeProtocolError, we.code)
+	require.ErrorAs(t, closeFrameError([]byte("\x03\xe8\xc3")), &we)
+	assert.Equal(t, closeInvalidPayload, we.code)
+	var ce *wsCloseError
+	require.ErrorAs(t, closeFrameError(nil), &ce)
+	assert.Equal(t, closeNoStatus, ce.Code)
 }
 
 func TestUnmaskCopy(t *testing.T) {

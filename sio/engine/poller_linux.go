@@ -335,8 +335,7 @@ func (p *poller) deliver(w *wsConn, b []byte) bool {
 			}
 			w.sess.onPacket(pk)
 		case opPing:
-			data := f.data
-			p.srv.goOwned(func() { _ = w.cc.writeFrame(opPong, nil, data) })
+			w.sess.answerPing(w, f.data)
 		case opClose:
 			p.fail(w, closeFrameError(f.data))
 			return false

@@ -592,34 +592,37 @@ func newCorkConn(nc net.Conn, br *bufio.Reader, pool, rpool *sync.Pool) (*corkCo
 
 // writeFrame writes a final frame of payload pre then data: appended to
 // the gathering buffer while corked (see corkConn), else written at once.
-// Nothing is written after a close frame.
+// A close frame is written at once, after what was gathered (once a
+// gathering by corkAll, which must not wait, is over): the connection is
+// closed soon after it. Nothing is written after a close frame.
 func (c *corkConn) writeFrame(op byte, pre, data []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if op == opClose {
+		for c.gather && !c.closeSent {
+			c.ungathered.L = &c.mu
+			c.ungathered.Wait()
+		}
+	}
 	if c.closeSent {
 		return net.ErrClosed
 	}
 	if op == opClose {
 		c.closeSent = true
 	}
-	if !c.corked {
-		// What tryUncork left goes first.
-		if err := c.flushLocked(); err != nil {
-			return err
-		}
-	}
 	if c.buf == nil {
 		c.buf = c.pool.Get().(*[]byte)
 	}
+	// What tryUncork left, if anything, goes first.
 	b := appendFrameHeader(*c.buf, op, len(pre)+len(data))
 	b = append(b, pre...)
 	*c.buf = append(b, data...)
-	if !c.corked {
+	switch {
+	case !c.corked:
 		err := c.flushLocked()
 		c.releaseLocked()
 		return err
-	}
-	if len(*c.buf) >= corkLimit && !c.gather {
+	case op == opClose, len(*c.buf) >= corkLimit && !c.gather:
 		return c.flushLocked()
 	}
 	return nil

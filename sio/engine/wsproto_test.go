@@ -40,7 +40,8 @@ func (h *harness) dialRawWS(t testing.TB, header string) (*rawWS, string) {
 	return dialRawWSAt(t, strings.TrimPrefix(h.ts.URL, "http://"), "/engine.io/", header)
 }
 
-// dialRawWSAt is dialRawWS to the engine at path on addr.
+// dialRawWSAt is dialRawWS to the engine at path on addr. A path with a
+// query with a sid asks to upgrade that session: no open packet comes.
 func dialRawWSAt(t testing.TB, addr, path, header string) (*rawWS, string) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
@@ -50,7 +51,11 @@ func dialRawWSAt(t testing.TB, addr, path, header string) (*rawWS, string) {
 	if header == "" {
 		header = "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 	}
-	_, err = io.WriteString(c, "GET "+path+"?EIO=4&transport=websocket HTTP/1.1\r\nHost: "+addr+
+	query := "?EIO=4&transport=websocket"
+	if strings.Contains(path, "?") {
+		query = "&EIO=4&transport=websocket"
+	}
+	_, err = io.WriteString(c, "GET "+path+query+" HTTP/1.1\r\nHost: "+addr+
 		"\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"+header+"\r\n")
 	require.NoError(t, err)
 	br := bufio.NewReader(c)
@@ -63,6 +68,9 @@ func dialRawWSAt(t testing.TB, addr, path, header string) (*rawWS, string) {
 	// The RFC 6455 example key and its accept value.
 	require.Equal(t, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", res.Header.Get("Sec-WebSocket-Accept"))
 	w := &rawWS{t: t, c: c, br: br}
+	if strings.Contains(path, "sid=") {
+		return w, ""
+	}
 	op, open := w.read()
 	require.Equal(t, byte(opText), op)
 	require.True(t, strings.HasPrefix(string(open), "0{"), string(open))
@@ -454,6 +462,34 @@ func TestWSOverTLS(t *testing.T) {
 	assert.True(t, bin)
 	assert.Equal(t, "\x01\x02\x03", got)
 	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
+}
+
+// TestWSUpgradePings checks pings are answered during an upgrade's probe,
+// before the WebSocket serves the session (by the probe's reader), and
+// after (by the session's writer).
+func TestWSUpgradePings(t *testing.T) {
+	h := newHarness(t, nil)
+	sid, _ := h.handshake()
+	h.nextConn()
+	w, _ := dialRawWSAt(t, strings.TrimPrefix(h.ts.URL, "http://"), "/engine.io/?sid="+sid, "")
+	ping := func(p string) {
+		t.Helper()
+		w.frame(0x80|opPing, []byte(p), false)
+		op, got := w.read()
+		require.Equal(t, byte(opPong), op)
+		require.Equal(t, p, string(got))
+	}
+	ping("before the probe")
+	w.frame(0x80|opText, []byte("2probe"), false)
+	op, p := w.read()
+	require.Equal(t, byte(opText), op)
+	require.Equal(t, "3probe", string(p))
+	ping("during the probe")
+	w.frame(0x80|opText, []byte("5"), false)
+	require.Equal(t, "websocket", recv(t, h.ups))
+	ping("upgraded")
+	w.frame(0x80|opText, []byte("4hi"), false)
+	require.Equal(t, "hi", h.nextMsg().data)
 }
 
 // TestWSParseErrorClosesWithFrame checks that a valid WebSocket message

@@ -40,8 +40,11 @@ type corkConn struct {
 
 	mu     sync.Mutex
 	corked bool
-	gather bool    // corked by corkAll: no write before tryUncork
-	buf    *[]byte // from pool while corked
+	gather bool // corked by corkAll: no write before tryUncork
+	// ungathered is signalled when a gathering by corkAll ends (L is mu,
+	// set by the first to wait).
+	ungathered sync.Cond
+	buf        *[]byte // from pool while corked
 	// closeSent is set once a close frame is written (engine's own
 	// WebSocket protocol, see wsproto.go): nothing is written after it.
 	closeSent bool
@@ -153,6 +156,7 @@ func (c *corkConn) uncork() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.corked, c.gather = false, false
+	c.ungathered.Broadcast()
 	err := c.flushLocked()
 	c.releaseLocked()
 	return err
@@ -169,6 +173,7 @@ func (c *corkConn) tryUncork() (pending bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.corked, c.gather = false, false
+	c.ungathered.Broadcast()
 	if c.buf == nil || len(*c.buf) == 0 {
 		c.releaseLocked()
 		return false, nil

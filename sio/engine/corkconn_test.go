@@ -162,3 +162,45 @@ func TestReadMessage(t *testing.T) {
 		assert.ErrorIs(t, err, boom, "size %d", size)
 	}
 }
+
+// fakeRaw is a rawConn whose non-blocking writes go to a countConn.
+type fakeRaw struct{ under *countConn }
+
+func (f fakeRaw) readPooled(*sync.Pool) (pooledRead, error) { return pooledRead{}, io.EOF }
+func (f fakeRaw) tryWrite(b []byte) (int, error)            { return f.under.Write(b) }
+func (f fakeRaw) readNow([]byte) (int, error)               { return 0, io.EOF }
+func (f fakeRaw) shut()                                     {}
+
+// TestCorkConnCloseFrameGoesOut checks a close frame is written by the
+// time writeFrame returns, after what was gathered, even while the
+// writer gathers a batch: the connection is closed right after it.
+func TestCorkConnCloseFrameGoesOut(t *testing.T) {
+	closeFrame := appendFrameHeader(nil, opClose, 2)
+	closeFrame = append(closeFrame, 0x03, 0xe8)
+	text := append(appendFrameHeader(nil, opText, 2), "4a"...)
+
+	c, under := newTestCorkConn()
+	c.cork()
+	require.NoError(t, c.writeFrame(opText, nil, []byte("4a")))
+	c.writeClose(closeNormal)
+	assert.Equal(t, [][]byte{append(bytes.Clone(text), closeFrame...)}, under.writes, "written by writeClose, in one write")
+	assert.ErrorIs(t, c.writeFrame(opText, nil, []byte("4b")), net.ErrClosed, "nothing after the close frame")
+	require.NoError(t, c.uncork())
+	assert.Len(t, under.writes, 1)
+
+	c, under = newTestCorkConn()
+	c.raw = fakeRaw{under}
+	c.corkAll()
+	require.NoError(t, c.writeFrame(opText, nil, []byte("4a")))
+	written := make(chan []byte)
+	go func() {
+		c.writeClose(closeNormal)
+		c.mu.Lock()
+		written <- bytes.Join(under.writes, nil)
+		c.mu.Unlock()
+	}()
+	pending, err := c.tryUncork()
+	require.NoError(t, err)
+	require.False(t, pending)
+	assert.Equal(t, append(bytes.Clone(text), closeFrame...), recv(t, written))
+}

@@ -330,13 +330,12 @@ func (p *poller) deliver(w *wsConn, b []byte) bool {
 		case opText, opBinary:
 			pk, err := w.decode(f.data, f.op == opBinary)
 			if err != nil {
-				p.fail(w, err)
+				p.fail(w, eioViolation(err))
 				return false
 			}
 			w.sess.onPacket(pk)
 		case opPing:
-			data := f.data
-			p.srv.goOwned(func() { _ = w.cc.writeFrame(opPong, nil, data) })
+			w.sess.answerPing(w, f.data)
 		case opClose:
 			p.fail(w, closeFrameError(f.data))
 			return false

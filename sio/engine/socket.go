@@ -29,6 +29,9 @@ const (
 type Frame struct {
 	Data   []byte
 	Binary bool
+	// ctl is set on a WebSocket control frame the engine queues itself, a
+	// pong (see Socket.answerPing), so that it goes out in queue order.
+	ctl byte
 }
 
 // Request describes the HTTP request that opened a session.
@@ -63,6 +66,7 @@ type Socket struct {
 	ws          *wsConn // set once the WebSocket transport is in use
 	queue       []Frame // waiting to be written
 	queuedBytes int
+	pongAt      int // 1 + the index in queue of the pong waiting there, if any
 	onMessage   func(data []byte, binary bool)
 	srv         *Server
 
@@ -309,6 +313,7 @@ func (s *Socket) takeQueueLocked() []Frame {
 	q := s.queue
 	s.queue = nil
 	s.queuedBytes = 0
+	s.pongAt = 0
 	return q
 }
 

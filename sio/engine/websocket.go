@@ -41,12 +41,13 @@ type wsConn struct {
 	chunk *[wsReadChunk]byte
 	rest  []byte
 	br    *bufio.Reader
-	// With a poller (see poller_linux.go), the poller reads the connection
-	// for the session sess, under the id pid; closeTimer ends a close
-	// handshake the peer does not answer.
+	// sess is the session the connection serves, once it does (see
+	// serveWebSocket): its writer answers pings. With a poller (see
+	// poller_linux.go), the poller reads the connection under the id pid;
+	// closeTimer ends a close handshake the peer does not answer.
+	sess       *Socket
 	poll       atomic.Pointer[poller]
 	pid        uint64 // under poll.mu
-	sess       *Socket
 	closeTimer atomic.Pointer[time.Timer]
 	closing    atomic.Bool // a close handshake is under way (see close)
 	// v3 is set for a protocol 3 client, b64 when it also asked for binary
@@ -55,6 +56,9 @@ type wsConn struct {
 }
 
 func (w *wsConn) write(ctx context.Context, f Frame) error {
+	if f.ctl != 0 {
+		return w.writeControl(f)
+	}
 	if w.c == nil {
 		switch {
 		case !f.Binary:
@@ -82,6 +86,72 @@ func (w *wsConn) write(ctx context.Context, f Frame) error {
 	}
 }
 
+// Values of Frame.ctl.
+const (
+	ctlPong    = opPong
+	ctlDropped = 0xff // a pong replaced by a later one (see queuePongLocked)
+)
+
+// writeControl writes a control frame queued by the engine: a pong. Only
+// the engine's own protocol queues them (coder/websocket answers pings
+// itself).
+func (w *wsConn) writeControl(f Frame) error {
+	if f.ctl != ctlPong || w.c != nil {
+		return nil
+	}
+	return w.cc.writeFrame(opPong, nil, f.Data)
+}
+
+// answerPing answers a ping received on ws, the session's WebSocket, with
+// a pong written by the session's writer after what was queued before the
+// ping, never before. Pings are answered in order, and at most one pong
+// waits in the queue: RFC 6455 (5.5.3) allows answering only the latest
+// ping, so a client that pings without reading costs one frame, counted in
+// Options.MaxQueuedBytes, and no goroutine or buffer per ping.
+func (s *Socket) answerPing(ws *wsConn, data []byte) {
+	s.mu.Lock()
+	if s.state != stateOpen || s.ws != ws {
+		s.mu.Unlock()
+		return
+	}
+	if !s.writing && len(s.queue) == 0 && ws.cc.canTryUncork() {
+		// The usual case: nothing waits, so the pong is written now, as
+		// far as the connection takes it without waiting (see writeNow).
+		s.writing = true
+		s.mu.Unlock()
+		s.writeNow(ws, []Frame{{Data: data, ctl: ctlPong}}, false)
+		return
+	}
+	overflow := s.queuePongLocked(data)
+	s.mu.Unlock()
+	if overflow {
+		s.closeWith(ReasonTransportError, ErrQueueFull, false)
+	}
+}
+
+// queuePongLocked queues a pong answering the latest ping. The pong
+// waiting already, if any, is answered by this one: it takes the new
+// payload where it stands when nothing was queued after it, else it is
+// dropped and the new one goes last, after what was queued before the
+// ping. Dropped pongs are never more than the frames queued after them.
+// It reports whether the queue overflowed, as enqueueLocked. s.mu held.
+func (s *Socket) queuePongLocked(data []byte) (overflow bool) {
+	if i := s.pongAt - 1; i >= 0 && i < len(s.queue) && s.queue[i].ctl == ctlPong {
+		old := len(s.queue[i].Data)
+		if i == len(s.queue)-1 {
+			s.queue[i].Data = data
+			s.queuedBytes += len(data) - old
+			return false
+		}
+		s.queue[i] = Frame{ctl: ctlDropped}
+		s.queuedBytes -= old
+	}
+	if overflow = s.enqueueLocked(Frame{Data: data, ctl: ctlPong}); !overflow {
+		s.pongAt = len(s.queue)
+	}
+	return overflow
+}
+
 // read reads the next message. Cancelling ctx ends a read under way by
 // closing the connection.
 func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
@@ -107,7 +177,31 @@ func (w *wsConn) read(ctx context.Context) (eio.Packet, error) {
 		}
 		binary = typ == websocket.MessageBinary
 	}
-	return w.decode(data, binary)
+	p, err := w.decode(data, binary)
+	if err != nil && w.c == nil {
+		// A valid WebSocket message that is no Engine.IO packet breaks the
+		// protocol spoken over the WebSocket: see eioViolation.
+		err = eioViolation(err)
+		w.replyClose(err)
+	}
+	return p, err
+}
+
+// eioViolation is the error of a message that is not an Engine.IO packet
+// (err). The connection is closed with status 1002, protocol error: the
+// client broke the protocol the connection was opened for (the Engine.IO
+// subprotocol of the handshake's URL). 1003 means a kind of data the
+// endpoint does not accept (binary to a text-only endpoint, RFC 6455,
+// 7.4.1), and Engine.IO accepts both kinds. The error still matches
+// eio.ErrInvalidPacket (reason "parse error").
+func eioViolation(err error) error { return &wsError{closeProtocolError, err} }
+
+// replyClose writes the close frame a read failing with err calls for
+// (see corkConn.replyClose), waiting at most wsCloseTimeout for the
+// connection to take it.
+func (w *wsConn) replyClose(err error) {
+	_ = w.cc.SetWriteDeadline(time.Now().Add(wsCloseTimeout))
+	w.cc.replyClose(err)
 }
 
 // decode decodes a message into a packet.
@@ -122,9 +216,10 @@ func (w *wsConn) decode(data []byte, binary bool) (eio.Packet, error) {
 }
 
 // readOwn returns the next data message, its opcode and payload, reading
-// as needed. It answers pings, and a close frame with a close frame (then
-// returns a *wsCloseError); a violation of the protocol gets a close frame
-// with its status, and its *wsError.
+// as needed. It answers pings (through the session's writer once the
+// connection serves one, see answerPing), and a close frame with a close
+// frame (then returns a *wsCloseError); a violation of the protocol gets a
+// close frame with its status, and its *wsError.
 func (w *wsConn) readOwn() (byte, []byte, error) {
 	for {
 		for len(w.rest) > 0 {
@@ -134,7 +229,7 @@ func (w *wsConn) readOwn() (byte, []byte, error) {
 				w.releaseChunk()
 			}
 			if err != nil {
-				w.cc.replyClose(err)
+				w.replyClose(err)
 				return 0, nil, err
 			}
 			if !ok {
@@ -144,10 +239,17 @@ func (w *wsConn) readOwn() (byte, []byte, error) {
 			case opText, opBinary:
 				return f.op, f.data, nil
 			case opPing:
-				_ = w.cc.writeFrame(opPong, nil, f.data)
+				if w.sess != nil {
+					w.sess.answerPing(w, f.data)
+				} else {
+					// An upgrade's probe: nothing is queued on the
+					// connection yet. The write blocks this reader, which
+					// then reads no more pings, until the upgrade times out.
+					_ = w.cc.writeFrame(opPong, nil, f.data)
+				}
 			case opClose:
 				err := closeFrameError(f.data)
-				w.cc.replyClose(err)
+				w.replyClose(err)
 				return 0, nil, err
 			}
 		}
@@ -319,6 +421,7 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, id s
 // deep stack and the request are released: an idle WebSocket session holds
 // no goroutine (with a poller) or one small reader goroutine.
 func (s *Socket) serveWebSocket(ws *wsConn) {
+	ws.sess = s
 	if p := s.srv.pollerFor(ws); p != nil && p.start(s, ws) {
 		return
 	}
@@ -659,6 +762,7 @@ func (s *Socket) writeLoop() {
 		frames := s.queue
 		s.queue = spare
 		s.queuedBytes = 0
+		s.pongAt = 0
 		ws := s.ws
 		if len(frames) == 0 || ws == nil || s.state == stateClosed {
 			s.writing = false

@@ -9,13 +9,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // This file is the server side of the WebSocket protocol (RFC 6455) without
@@ -38,10 +40,11 @@ const (
 
 // WebSocket close codes the engine sends.
 const (
-	closeNormal        = 1000
-	closeProtocolError = 1002
-	closeNoStatus      = 1005
-	closeTooBig        = 1009
+	closeNormal         = 1000
+	closeProtocolError  = 1002
+	closeNoStatus       = 1005
+	closeInvalidPayload = 1007
+	closeTooBig         = 1009
 )
 
 // wsCloseTimeout bounds how long a closing connection waits for the
@@ -65,6 +68,16 @@ var errWSProtocol = errors.New("engine: websocket protocol violation")
 // errWSTooBig is a message over Options.MaxHTTPBufferSize; the connection
 // is closed with status 1009.
 var errWSTooBig = errors.New("engine: websocket message too big")
+
+// errWSInvalidUTF8 is a text message or a close reason that is not valid
+// UTF-8 (RFC 6455, 8.1); the connection is closed with status 1007.
+var errWSInvalidUTF8 = errors.New("engine: websocket text is not valid UTF-8")
+
+// wsFirstAlloc bounds the buffer a data frame's payload gets before more
+// of it arrives: a 14-byte header may announce up to MaxHTTPBufferSize,
+// and memory must follow the bytes received, not those announced. Past
+// it the buffer grows geometrically as data comes.
+const wsFirstAlloc = 64 << 10
 
 // wsGUID is the key suffix of the opening handshake (RFC 6455, 1.3).
 const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -201,11 +214,48 @@ func maskBytes(key [4]byte, b []byte) {
 	}
 }
 
+// unmaskCopy copies src into dst (as long), unmasked with key (the
+// masking key read as a little-endian word) from payload position pos, a
+// word at a time. It reports whether a byte of the result is not ASCII,
+// which spares the UTF-8 check of most text.
+func unmaskCopy(dst, src []byte, key uint32, pos int) (nonASCII bool) {
+	dst = dst[:len(src)]
+	k := bits.RotateLeft32(key, -8*(pos&3))
+	k64 := uint64(k) | uint64(k)<<32
+	var acc uint64
+	i := 0
+	for ; i+32 <= len(src); i += 32 {
+		s, d := src[i:i+32], dst[i:i+32]
+		v0 := binary.LittleEndian.Uint64(s[0:8]) ^ k64
+		v1 := binary.LittleEndian.Uint64(s[8:16]) ^ k64
+		v2 := binary.LittleEndian.Uint64(s[16:24]) ^ k64
+		v3 := binary.LittleEndian.Uint64(s[24:32]) ^ k64
+		binary.LittleEndian.PutUint64(d[0:8], v0)
+		binary.LittleEndian.PutUint64(d[8:16], v1)
+		binary.LittleEndian.PutUint64(d[16:24], v2)
+		binary.LittleEndian.PutUint64(d[24:32], v3)
+		acc |= v0 | v1 | v2 | v3
+	}
+	for ; i+8 <= len(src); i += 8 {
+		v := binary.LittleEndian.Uint64(src[i:i+8]) ^ k64
+		binary.LittleEndian.PutUint64(dst[i:i+8], v)
+		acc |= v
+	}
+	for j, c := range src[i:] {
+		c ^= byte(k >> (8 * (j & 3)))
+		dst[i+j] = c
+		acc |= uint64(c)
+	}
+	return acc&0x8080808080808080 != 0
+}
+
 // wsParser parses the frames of a client from its bytes as they come, so
 // that a reader can feed it whatever a read returned: a read goroutine
 // (see wsConn.readOwn) or a poller (see poller_linux.go). What it holds
 // between frames is a few bytes of header; a message is copied once, from
-// the read buffer into a buffer of its size.
+// the read buffer into its buffer, unmasked on the way, and a text
+// message is checked as UTF-8 as its bytes arrive, so that invalid text
+// fails at once (RFC 6455, 8.1) however it is split into frames and reads.
 type wsParser struct {
 	limit int64 // largest message
 
@@ -214,11 +264,16 @@ type wsParser struct {
 	frame bool   // the header is complete and the payload being read
 	op    byte   // the frame's
 	fin   bool   // the frame's
-	dst   []byte // where the frame's payload goes
-	dn    int    // how much of dst is filled
+	key   uint32 // the frame's masking key, little endian
+	n     int    // the frame's payload length
+	pos   int    // how much of the payload is read
+
+	ctl []byte // a control frame's payload
 
 	fragOp byte   // opcode of the fragmented message being read, 0 if none
-	frag   []byte // what it holds so far
+	msg    []byte // the data message being read, all its frames so far
+	text   bool   // msg is text
+	utf8   utf8Check
 }
 
 // wsFrame is what the parser yields: a whole data message (text or
@@ -246,6 +301,11 @@ func wsViolation(detail string) error {
 // end of a frame at most. It returns how much of b it used, and the frame
 // when one is complete (ok). A *wsError is final.
 func (p *wsParser) next(b []byte) (used int, f wsFrame, ok bool, err error) {
+	if !p.frame && p.hn == 0 && p.fragOp == 0 {
+		if used, f, err := p.whole(b); used > 0 || err != nil {
+			return used, f, err == nil, err
+		}
+	}
 	if !p.frame {
 		for {
 			need := 2
@@ -272,14 +332,52 @@ func (p *wsParser) next(b []byte) (used int, f wsFrame, ok bool, err error) {
 			return used, wsFrame{}, false, err
 		}
 	}
-	c := copy(p.dst[p.dn:], b[used:])
-	p.dn += c
-	used += c
-	if p.dn < len(p.dst) {
+	if k := min(len(b)-used, p.n-p.pos); k > 0 {
+		if err := p.payload(b[used : used+k]); err != nil {
+			return used + k, wsFrame{}, false, err
+		}
+		used += k
+	}
+	if p.pos < p.n {
 		return used, wsFrame{}, false, nil
 	}
-	f, ok = p.end()
-	return used, f, ok, nil
+	f, ok, err = p.end()
+	return used, f, ok, err
+}
+
+// whole parses a data message in one frame of at most 64 KiB at the start
+// of b, when b holds all of it: the usual case, read in one go, gets its
+// buffer and is unmasked and checked without going through the parser's
+// state. It returns 0 and no error for anything else, which next parses
+// step by step.
+func (p *wsParser) whole(b []byte) (int, wsFrame, error) {
+	if len(b) < 6 {
+		return 0, wsFrame{}, nil
+	}
+	b0, b1 := b[0], b[1]
+	op := b0 & 0x0f
+	if b0&0xf0 != 0x80 || b1&0x80 == 0 || (op != opText && op != opBinary) {
+		return 0, wsFrame{}, nil // not final, reserved bits, unmasked, another opcode
+	}
+	n, hl := int(b1&0x7f), 6
+	switch n {
+	case 127:
+		return 0, wsFrame{}, nil
+	case 126:
+		if len(b) < 8 {
+			return 0, wsFrame{}, nil
+		}
+		n, hl = int(binary.BigEndian.Uint16(b[2:4])), 8
+	}
+	if len(b)-hl < n || int64(n) > p.limit {
+		return 0, wsFrame{}, nil
+	}
+	data := make([]byte, n)
+	nonASCII := unmaskCopy(data, b[hl:hl+n], binary.LittleEndian.Uint32(b[hl-4:hl]), 0)
+	if op == opText && nonASCII && !utf8.Valid(data) {
+		return 0, wsFrame{}, &wsError{closeInvalidPayload, errWSInvalidUTF8}
+	}
+	return hl + n, wsFrame{op, data}, nil
 }
 
 // headerLen is the length of a client frame's header, from its second byte.
@@ -323,7 +421,8 @@ func (p *wsParser) check() error {
 	return nil
 }
 
-// start sets the payload's destination up, once the header is complete.
+// start sets the frame's payload up, once its header is complete. No
+// buffer is allocated before the payload arrives (see payload).
 func (p *wsParser) start() error {
 	h := p.hdr[:p.hn]
 	p.op, p.fin = h[0]&0x0f, h[0]&0x80 != 0
@@ -334,64 +433,132 @@ func (p *wsParser) start() error {
 	case 127:
 		n = binary.BigEndian.Uint64(h[2:10])
 	}
+	p.key = binary.LittleEndian.Uint32(h[p.hn-4:])
 	switch {
 	case p.op >= opClose:
-		p.dst = make([]byte, n)
-	case n > uint64(p.limit)-uint64(len(p.frag)):
+		p.ctl = make([]byte, 0, n) // 125 bytes at most (see check)
+	case n > uint64(p.limit)-uint64(len(p.msg)) || n > math.MaxInt32:
 		return &wsError{closeTooBig, fmt.Errorf("%w: over %d bytes", errWSTooBig, p.limit)}
-	case p.fin && p.fragOp == 0: // a whole message in one frame, the usual case
-		p.dst = make([]byte, n)
-	default:
-		if p.fragOp == 0 {
-			p.fragOp = p.op
-		}
-		start := len(p.frag)
-		p.frag = slices.Grow(p.frag, int(n))[:start+int(n)]
-		p.dst = p.frag[start:]
+	case p.op != opContinuation: // a new message
+		p.text = p.op == opText
 	}
-	p.frame, p.dn = true, 0
+	p.n, p.pos, p.frame = int(n), 0, true
 	return nil
 }
 
-// end unmasks a complete frame's payload and returns what it completes.
-func (p *wsParser) end() (wsFrame, bool) {
-	var key [4]byte
-	copy(key[:], p.hdr[p.hn-4:p.hn])
-	maskBytes(key, p.dst)
-	f := wsFrame{op: p.op, data: p.dst}
-	p.frame, p.hn, p.dst = false, 0, nil
-	switch {
-	case f.op >= opClose:
-		return f, true
-	case !p.fin:
-		return wsFrame{}, false
-	case p.fragOp != 0:
-		f = wsFrame{op: p.fragOp, data: p.frag}
-		p.fragOp, p.frag = 0, nil
+// payload takes the next bytes of the frame's payload, seg: it unmasks
+// them into the frame's buffer, and checks a text message's.
+func (p *wsParser) payload(seg []byte) error {
+	if p.op >= opClose {
+		start := len(p.ctl)
+		p.ctl = p.ctl[:start+len(seg)]
+		unmaskCopy(p.ctl[start:], seg, p.key, p.pos)
+		p.pos += len(seg)
+		return nil
 	}
-	return f, true
+	p.grow(len(seg))
+	start := len(p.msg)
+	p.msg = p.msg[:start+len(seg)]
+	nonASCII := unmaskCopy(p.msg[start:], seg, p.key, p.pos)
+	p.pos += len(seg)
+	if p.text && (nonASCII || !p.utf8.complete()) && !p.utf8.check(p.msg[start:]) {
+		return &wsError{closeInvalidPayload, errWSInvalidUTF8}
+	}
+	return nil
+}
+
+// grow makes room for k more bytes of the message, k at most what is left
+// of the frame. A message in one frame, the usual case, gets a buffer of
+// its size when that is at most wsFirstAlloc; a larger one, or a
+// fragmented one, whose size is unknown, gets a buffer that doubles as
+// data comes, so that what a header announces is never allocated before
+// the bytes arrive, and many small fragments cost few copies.
+func (p *wsParser) grow(k int) {
+	if cap(p.msg)-len(p.msg) >= k {
+		return
+	}
+	end := len(p.msg) + p.n - p.pos // the message's length at the end of the frame
+	c := max(2*cap(p.msg), min(end, len(p.msg)+wsFirstAlloc))
+	if p.fin && p.fragOp == 0 {
+		c = min(c, end) // the whole message
+	} else if int64(c) > p.limit {
+		c = int(p.limit) // at least end, which start checked
+	}
+	c = max(c, len(p.msg)+k)
+	b := make([]byte, len(p.msg), c)
+	copy(b, p.msg)
+	p.msg = b
+}
+
+// end ends a frame whose payload is complete and returns what it
+// completes: a control frame, or the last frame of a data message.
+func (p *wsParser) end() (wsFrame, bool, error) {
+	p.frame, p.hn = false, 0
+	if p.op >= opClose {
+		f := wsFrame{op: p.op, data: p.ctl}
+		p.ctl = nil
+		return f, true, nil
+	}
+	if !p.fin {
+		if p.fragOp == 0 {
+			p.fragOp = p.op
+		}
+		return wsFrame{}, false, nil
+	}
+	if p.text && !p.utf8.complete() {
+		return wsFrame{}, false, &wsError{closeInvalidPayload, fmt.Errorf("%w: the message ends inside a character", errWSInvalidUTF8)}
+	}
+	f := wsFrame{op: p.op, data: p.msg}
+	if p.fragOp != 0 {
+		f.op = p.fragOp
+	}
+	if f.data == nil {
+		f.data = []byte{}
+	}
+	p.msg, p.fragOp, p.text = nil, 0, false
+	return f, true, nil
 }
 
 // pending reports whether a frame is partly parsed.
 func (p *wsParser) pending() bool { return p.hn > 0 || p.fragOp != 0 }
 
 // closeFrameError is the error a close frame ends the read with: the
-// peer's *wsCloseError, or a *wsError when its payload is invalid.
+// peer's *wsCloseError, or a *wsError when its payload is invalid (RFC
+// 6455, 5.5.1 and 7.4): one byte, a status that is not to be sent, a
+// reason that is not UTF-8. An invalid close frame is answered with the
+// error's status, never echoed.
 func closeFrameError(data []byte) error {
-	ce := &wsCloseError{Code: closeNoStatus}
-	switch {
-	case len(data) == 1:
+	switch len(data) {
+	case 0:
+		return &wsCloseError{Code: closeNoStatus}
+	case 1:
 		return wsViolation("close frame of one byte")
-	case len(data) >= 2:
-		ce.Code = int(binary.BigEndian.Uint16(data))
-		ce.Reason = string(data[2:])
 	}
-	return ce
+	code := int(binary.BigEndian.Uint16(data))
+	if !validCloseCode(code) {
+		return wsViolation("invalid close status " + strconv.Itoa(code))
+	}
+	if !utf8.Valid(data[2:]) {
+		return &wsError{closeInvalidPayload, fmt.Errorf("%w: close reason", errWSInvalidUTF8)}
+	}
+	return &wsCloseError{Code: code, Reason: string(data[2:])}
+}
+
+// validCloseCode reports whether a peer may send status code in a close
+// frame: the codes RFC 6455 (7.4.1) and its registry define for use in
+// close frames, and those for libraries and applications (3000-4999).
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
 }
 
 // replyClose writes the close frame that ends a read failing with err: the
 // violation's status for a *wsError, the peer's status echoed for a
-// *wsCloseError (a no-op when ours went first), nothing for anything else.
+// *wsCloseError (1000 for a close frame without one; a no-op when ours
+// went first), nothing for anything else.
 func (c *corkConn) replyClose(err error) {
 	var we *wsError
 	var ce *wsCloseError
@@ -399,7 +566,11 @@ func (c *corkConn) replyClose(err error) {
 	case errors.As(err, &we):
 		c.writeClose(we.code)
 	case errors.As(err, &ce):
-		c.writeClose(ce.Code)
+		code := ce.Code
+		if code == closeNoStatus {
+			code = closeNormal
+		}
+		c.writeClose(code)
 	}
 }
 
@@ -421,34 +592,37 @@ func newCorkConn(nc net.Conn, br *bufio.Reader, pool, rpool *sync.Pool) (*corkCo
 
 // writeFrame writes a final frame of payload pre then data: appended to
 // the gathering buffer while corked (see corkConn), else written at once.
-// Nothing is written after a close frame.
+// A close frame is written at once, after what was gathered (once a
+// gathering by corkAll, which must not wait, is over): the connection is
+// closed soon after it. Nothing is written after a close frame.
 func (c *corkConn) writeFrame(op byte, pre, data []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if op == opClose {
+		for c.gather && !c.closeSent {
+			c.ungathered.L = &c.mu
+			c.ungathered.Wait()
+		}
+	}
 	if c.closeSent {
 		return net.ErrClosed
 	}
 	if op == opClose {
 		c.closeSent = true
 	}
-	if !c.corked {
-		// What tryUncork left goes first.
-		if err := c.flushLocked(); err != nil {
-			return err
-		}
-	}
 	if c.buf == nil {
 		c.buf = c.pool.Get().(*[]byte)
 	}
+	// What tryUncork left, if anything, goes first.
 	b := appendFrameHeader(*c.buf, op, len(pre)+len(data))
 	b = append(b, pre...)
 	*c.buf = append(b, data...)
-	if !c.corked {
+	switch {
+	case !c.corked:
 		err := c.flushLocked()
 		c.releaseLocked()
 		return err
-	}
-	if len(*c.buf) >= corkLimit && !c.gather {
+	case op == opClose, len(*c.buf) >= corkLimit && !c.gather:
 		return c.flushLocked()
 	}
 	return nil

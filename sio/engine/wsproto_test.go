@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -35,7 +37,13 @@ type rawWS struct {
 // dialRawWS opens a WebSocket session with a hand-made handshake.
 func (h *harness) dialRawWS(t testing.TB, header string) (*rawWS, string) {
 	t.Helper()
-	addr := strings.TrimPrefix(h.ts.URL, "http://")
+	return dialRawWSAt(t, strings.TrimPrefix(h.ts.URL, "http://"), "/engine.io/", header)
+}
+
+// dialRawWSAt is dialRawWS to the engine at path on addr. A path with a
+// query with a sid asks to upgrade that session: no open packet comes.
+func dialRawWSAt(t testing.TB, addr, path, header string) (*rawWS, string) {
+	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
@@ -43,7 +51,11 @@ func (h *harness) dialRawWS(t testing.TB, header string) (*rawWS, string) {
 	if header == "" {
 		header = "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 	}
-	_, err = io.WriteString(c, "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: "+addr+
+	query := "?EIO=4&transport=websocket"
+	if strings.Contains(path, "?") {
+		query = "&EIO=4&transport=websocket"
+	}
+	_, err = io.WriteString(c, "GET "+path+query+" HTTP/1.1\r\nHost: "+addr+
 		"\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"+header+"\r\n")
 	require.NoError(t, err)
 	br := bufio.NewReader(c)
@@ -56,6 +68,9 @@ func (h *harness) dialRawWS(t testing.TB, header string) (*rawWS, string) {
 	// The RFC 6455 example key and its accept value.
 	require.Equal(t, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", res.Header.Get("Sec-WebSocket-Accept"))
 	w := &rawWS{t: t, c: c, br: br}
+	if strings.Contains(path, "sid=") {
+		return w, ""
+	}
 	op, open := w.read()
 	require.Equal(t, byte(opText), op)
 	require.True(t, strings.HasPrefix(string(open), "0{"), string(open))
@@ -363,6 +378,19 @@ func FuzzWSParser(f *testing.F) {
 	f.Add(maskedFrame(0x82, strings.Repeat("z", 300)))
 	f.Add(maskedFrame(0x88, "\x03\xe8"))
 	f.Add([]byte{0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0})
+	// Invalid UTF-8, in one frame and across fragments, and text split
+	// inside a character.
+	f.Add(maskedFrame(0x81, "4\xed\xa0\x80"))
+	f.Add(append(maskedFrame(0x01, "4caf\xc3"), maskedFrame(0x80, "\xa9")...))
+	f.Add(append(maskedFrame(0x01, "4\xce\xba\xf4"), maskedFrame(0x80, "\x90\x80\x80")...))
+	f.Add(maskedFrame(0x81, "4\xc3"))
+	// Close frames: one byte, invalid statuses, an invalid reason.
+	f.Add(maskedFrame(0x88, "\x03"))
+	f.Add(maskedFrame(0x88, "\x03\xed"))
+	f.Add(maskedFrame(0x88, "\x13\x88"))
+	f.Add(maskedFrame(0x88, "\x03\xe8\xff\xfe"))
+	// A header announcing far more than comes.
+	f.Add([]byte{0x82, 0xff, 0, 0, 0, 0, 0, 0x0f, 0x3e, 0x58, 1, 2, 3, 4, 5, 6})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const limit = 1000
 		whole, err1 := parseAll(data, len(data), limit)
@@ -385,6 +413,18 @@ func FuzzWSParser(f *testing.F) {
 			}
 			if len(whole[i].data) > limit {
 				t.Fatalf("frame of %d bytes", len(whole[i].data))
+			}
+			switch whole[i].op {
+			case opText:
+				if !utf8.Valid(whole[i].data) {
+					t.Fatalf("text frame %d is not UTF-8", i)
+				}
+			case opClose:
+				var we *wsError
+				var ce *wsCloseError
+				if err := closeFrameError(whole[i].data); !errors.As(err, &we) && !errors.As(err, &ce) {
+					t.Fatalf("close frame: untyped error %v", err)
+				}
 			}
 		}
 	})
@@ -422,4 +462,298 @@ func TestWSOverTLS(t *testing.T) {
 	assert.True(t, bin)
 	assert.Equal(t, "\x01\x02\x03", got)
 	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
+}
+
+// TestWSUpgradePings checks pings are answered during an upgrade's probe,
+// before the WebSocket serves the session (by the probe's reader), and
+// after (by the session's writer).
+func TestWSUpgradePings(t *testing.T) {
+	h := newHarness(t, nil)
+	sid, _ := h.handshake()
+	h.nextConn()
+	w, _ := dialRawWSAt(t, strings.TrimPrefix(h.ts.URL, "http://"), "/engine.io/?sid="+sid, "")
+	ping := func(p string) {
+		t.Helper()
+		w.frame(0x80|opPing, []byte(p), false)
+		op, got := w.read()
+		require.Equal(t, byte(opPong), op)
+		require.Equal(t, p, string(got))
+	}
+	ping("before the probe")
+	w.frame(0x80|opText, []byte("2probe"), false)
+	op, p := w.read()
+	require.Equal(t, byte(opText), op)
+	require.Equal(t, "3probe", string(p))
+	ping("during the probe")
+	w.frame(0x80|opText, []byte("5"), false)
+	require.Equal(t, "websocket", recv(t, h.ups))
+	ping("upgraded")
+	w.frame(0x80|opText, []byte("4hi"), false)
+	require.Equal(t, "hi", h.nextMsg().data)
+}
+
+// TestWSParseErrorClosesWithFrame checks that a valid WebSocket message
+// that is no Engine.IO packet closes the connection with a close frame
+// (1002), not a bare TCP close, and the session with "parse error".
+func TestWSParseErrorClosesWithFrame(t *testing.T) {
+	for name, payload := range map[string]string{"empty text": "", "unknown packet type": "x", "bad digit": "9hello"} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			w, _ := h.dialRawWS(t, "")
+			w.frame(0x80|opText, []byte(payload), false)
+			w.closed(closeProtocolError)
+			ce := h.nextClose()
+			assert.Equal(t, ReasonParseError, ce.reason)
+			assert.ErrorIs(t, ce.err, ErrInvalidPacket)
+		})
+	}
+}
+
+// TestWSInvalidText checks text that is not UTF-8 fails the connection
+// with 1007 as soon as the offending byte arrives, in the middle of a
+// fragmented message.
+func TestWSInvalidText(t *testing.T) {
+	h := newHarness(t, nil)
+	w, _ := h.dialRawWS(t, "")
+	w.frame(opText, []byte("4caf\xc3"), false)        // "café" begun
+	w.frame(opContinuation, []byte("\xa9 ok"), false) // and completed across frames
+	w.frame(0x80|opPing, []byte("sync"), false)
+	op, p := w.read()
+	require.Equal(t, byte(opPong), op)
+	require.Equal(t, "sync", string(p))
+	w.frame(opContinuation, []byte("\xed\xa0\x80"), false) // a surrogate, the message not over
+	w.closed(closeInvalidPayload)
+	ce := h.nextClose()
+	assert.Equal(t, ReasonTransportError, ce.reason)
+	assert.ErrorIs(t, ce.err, errWSInvalidUTF8)
+}
+
+// TestWSCloseFrames checks the answers to the client's close frames: a
+// valid status is echoed (1000 for none), an invalid one gets 1002, an
+// invalid reason 1007.
+func TestWSCloseFrames(t *testing.T) {
+	for _, tc := range []struct {
+		payload string
+		want    int
+		reason  string
+	}{
+		{"", closeNormal, ReasonTransportClose},
+		{"\x03\xe9going", 1001, ReasonTransportClose},
+		{"\x0b\xb8", 3000, ReasonTransportClose},
+		{"\x03\xed", closeProtocolError, ReasonTransportError}, // 1005
+		{"\x03\xf7", closeProtocolError, ReasonTransportError}, // 1015
+		{"\x13\x88", closeProtocolError, ReasonTransportError}, // 5000
+		{"\x03\xe8\xff", closeInvalidPayload, ReasonTransportError},
+	} {
+		t.Run(fmt.Sprintf("%x", tc.payload), func(t *testing.T) {
+			h := newHarness(t, nil)
+			w, _ := h.dialRawWS(t, "")
+			w.frame(0x80|opClose, []byte(tc.payload), false)
+			w.closed(tc.want)
+			assert.Equal(t, tc.reason, h.nextClose().reason)
+		})
+	}
+}
+
+func TestCloseFrameError(t *testing.T) {
+	for code := range 0x10000 {
+		p := binary.BigEndian.AppendUint16(nil, uint16(code))
+		err := closeFrameError(append(p, "bye"...))
+		var ce *wsCloseError
+		var we *wsError
+		valid := code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999
+		if valid {
+			require.ErrorAs(t, err, &ce, "code %d", code)
+			require.Equal(t, code, ce.Code)
+			require.Equal(t, "bye", ce.Reason)
+		} else {
+			require.ErrorAs(t, err, &we, "code %d", code)
+			require.Equal(t, closeProtocolError, we.code)
+		}
+	}
+	var we *wsError
+	require.ErrorAs(t, closeFrameError([]byte{3}), &we)
+	assert.Equal(t, closeProtocolError, we.code)
+	require.ErrorAs(t, closeFrameError([]byte("\x03\xe8\xc3")), &we)
+	assert.Equal(t, closeInvalidPayload, we.code)
+	var ce *wsCloseError
+	require.ErrorAs(t, closeFrameError(nil), &ce)
+	assert.Equal(t, closeNoStatus, ce.Code)
+}
+
+func TestUnmaskCopy(t *testing.T) {
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	k := binary.LittleEndian.Uint32(key[:])
+	for pos := range 4 {
+		for n := range 40 {
+			src := make([]byte, n)
+			for i := range src {
+				src[i] = byte(i * 7)
+			}
+			dst := make([]byte, n)
+			nonASCII := unmaskCopy(dst, src, k, pos)
+			high := false
+			for i := range src {
+				require.Equal(t, src[i]^key[(pos+i)%4], dst[i], "pos=%d n=%d i=%d", pos, n, i)
+				high = high || dst[i] >= 0x80
+			}
+			require.Equal(t, high, nonASCII)
+		}
+	}
+}
+
+// utf8Completable reports whether some valid UTF-8 text begins with b:
+// b is valid, or valid once up to three continuation bytes follow.
+func utf8Completable(b []byte) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	conts := []byte{0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf}
+	var try func(b []byte, depth int) bool
+	try = func(b []byte, depth int) bool {
+		if utf8.Valid(b) {
+			return true
+		}
+		if depth == 0 {
+			return false
+		}
+		for _, c := range conts {
+			if try(append(b[:len(b):len(b)], c), depth-1) {
+				return true
+			}
+		}
+		return false
+	}
+	return try(b, 3)
+}
+
+// checkUTF8Pieces feeds b to a utf8Check cut at the given points and
+// checks it against the standard library: it accepts exactly valid text,
+// and fails at the first byte after which no valid text is possible.
+func checkUTF8Pieces(t testing.TB, b []byte, cuts ...int) {
+	var u utf8Check
+	ok, at := true, 0
+	for _, c := range append(cuts, len(b)) {
+		c = min(max(c, at), len(b))
+		if ok = u.check(b[at:c]); !ok {
+			break
+		}
+		at = c
+	}
+	if ok {
+		if u.complete() != utf8.Valid(b) {
+			t.Fatalf("%x cut at %v: complete %v, valid %v", b, cuts, u.complete(), utf8.Valid(b))
+		}
+		if !utf8Completable(b) {
+			t.Fatalf("%x cut at %v: accepted, but no valid text begins so", b, cuts)
+		}
+		return
+	}
+	if utf8.Valid(b) {
+		t.Fatalf("%x cut at %v: refused, but valid", b, cuts)
+	}
+	// Fail fast: the shortest prefix that no valid text begins with is
+	// where a byte-by-byte check fails.
+	var v utf8Check
+	for i := range b {
+		if !v.check(b[i : i+1]) {
+			if !utf8Completable(b[:i]) || utf8Completable(b[:i+1]) {
+				t.Fatalf("%x: failed at byte %d, which is not the first that no valid text has", b, i)
+			}
+			return
+		}
+	}
+	t.Fatalf("%x: refused whole, accepted byte by byte", b)
+}
+
+func TestUTF8Check(t *testing.T) {
+	for _, s := range []string{
+		"", "hello", "caf\u00e9", "\u20ac", "\U0001f600", "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5",
+		"\xed\x9f\xbf", "\xee\x80\x80", "\xf4\x8f\xbf\xbf", "01234567\xc3\xa90123456789abcdef\xf0\x9f\x98\x80",
+		"\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xc3", "\xc3(", "\x80",
+		"\xfe", "\xf8\x88\x80\x80\x80", "01234567\xc3", "0123456789abcdef\xed\xa0",
+	} {
+		for cut := range len(s) + 1 {
+			checkUTF8Pieces(t, []byte(s), cut)
+		}
+	}
+	// Every sequence of two bytes, and of three from a leading byte.
+	for b0 := range 256 {
+		for b1 := range 256 {
+			checkUTF8Pieces(t, []byte{byte(b0), byte(b1)})
+			if b0 >= 0xe0 && b0 <= 0xf4 {
+				for _, b2 := range []byte{0x7f, 0x80, 0xbf, 0xc0} {
+					checkUTF8Pieces(t, []byte{byte(b0), byte(b1), b2}, 1)
+				}
+			}
+		}
+	}
+}
+
+func FuzzUTF8Check(f *testing.F) {
+	f.Add([]byte("caf\u00e9 \U0001f600"), 4, 6)
+	f.Add([]byte("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited"), 12, 13)
+	f.Add([]byte("\xf4\x90\x80\x80"), 1, 2)
+	f.Add([]byte("abcdefgh\xc3\xa9abcdefgh"), 9, 9)
+	f.Fuzz(func(t *testing.T, b []byte, c1, c2 int) {
+		checkUTF8Pieces(t, b, c1, c2)
+	})
+}
+
+// TestWSParserMemory checks the parser allocates as a frame's bytes
+// arrive, not as its header announces.
+func TestWSParserMemory(t *testing.T) {
+	const n = 999000
+	p := wsParser{limit: 1e6}
+	hdr := []byte{0x82, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
+	binary.BigEndian.PutUint64(hdr[2:10], n)
+	used, _, ok, err := p.next(hdr)
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Equal(t, len(hdr), used)
+	require.Zero(t, cap(p.msg), "nothing allocated before data")
+
+	data := make([]byte, 4096)
+	got := 0
+	for got < n {
+		chunk := data[:min(len(data), n-got)]
+		used, f, ok, err := p.next(chunk)
+		require.NoError(t, err)
+		require.Equal(t, len(chunk), used)
+		got += used
+		if ok {
+			require.Equal(t, n, got)
+			require.Len(t, f.data, n)
+			require.Equal(t, n, cap(f.data), "a whole message's buffer is never larger than it")
+			break
+		}
+		require.LessOrEqual(t, cap(p.msg), max(wsFirstAlloc, 2*got), "after %d bytes", got)
+	}
+
+	// A message in 10,000 fragments of 10 bytes: the buffer doubles.
+	p = wsParser{limit: 1e6}
+	allocs := 0
+	for i := range 10000 {
+		b0 := byte(opContinuation)
+		if i == 0 {
+			b0 = opBinary
+		}
+		if i == 9999 {
+			b0 |= 0x80
+		}
+		was := cap(p.msg)
+		f := maskedFrame(b0, "0123456789")
+		used, fr, ok, err := p.next(f)
+		require.NoError(t, err)
+		require.Equal(t, len(f), used)
+		if cap(p.msg) != was {
+			allocs++
+		}
+		if ok {
+			require.Len(t, fr.data, 100000)
+		} else {
+			require.LessOrEqual(t, cap(p.msg), max(wsFirstAlloc, 2*len(p.msg)))
+		}
+	}
+	assert.LessOrEqual(t, allocs, 18, "buffer growths: geometric, about log2(100,000/10)")
 }

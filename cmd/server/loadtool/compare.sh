@@ -71,7 +71,7 @@ echo "compare.sh: building into $OUT" >&2
 go build -o "$OUT/server" ./cmd/server
 go build -o "$OUT/loadtool" ./cmd/server/loadtool
 
-# The processes started for the current run: servers, then redis-server.
+# The processes started for the current run, in order (redis-server first).
 started_pids=()
 stop_pid() {
 	kill "$1" 2>/dev/null || true
@@ -79,10 +79,12 @@ stop_pid() {
 	kill -9 "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }
+# stop_all stops them last first, so that the nodes end before their
+# redis-server (they would log their lost connection otherwise).
 stop_all() {
-	local pid
-	for pid in "${started_pids[@]}"; do
-		stop_pid "$pid"
+	local i
+	for ((i = ${#started_pids[@]} - 1; i >= 0; i--)); do
+		stop_pid "${started_pids[i]}"
 	done
 	started_pids=()
 }

@@ -11,7 +11,10 @@
 //
 // Listens on 127.0.0.1:$PORT (0 or unset = a free port) with the official
 // defaults (pingInterval 25s, pingTimeout 20s, both transports) and prints
-// one line {"port":N} on stdout once listening. Exits on SIGTERM or SIGINT.
+// one line {"port":N} on stdout once listening. Exits on SIGTERM or SIGINT,
+// and with EXIT_ON_STDIN_END=1 when its stdin closes (for tests, so that it
+// does not outlive a test binary that was killed; compare.sh starts it in
+// the background, where stdin is /dev/null).
 //
 // With REDIS_URL it runs on the official @socket.io/redis-adapter, as a
 // node of a cluster (the same as cmd/server -mode bench -redis URL):
@@ -72,6 +75,11 @@ async function main() {
   }
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
+  if (process.env.EXIT_ON_STDIN_END === "1") {
+    process.stdin.on("end", shutdown);
+    process.stdin.on("close", shutdown);
+    process.stdin.resume();
+  }
 }
 
 main().catch((err) => {

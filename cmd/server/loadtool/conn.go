@@ -46,8 +46,9 @@ type dialer struct {
 	// netDialers are the same per source address (WebSocket).
 	netDialers []*net.Dialer
 	// pollers read the joined WebSocket sessions (Linux), unless noPoller:
-	// then each has a reader goroutine.
-	pollers  pollers
+	// then each has a reader goroutine. The dialers of one run (one per
+	// node of a cluster) share them.
+	pollers  *pollers
 	noPoller bool
 }
 
@@ -71,7 +72,7 @@ func newDialer(rawURL, path, transport string, nsrc int) (*dialer, error) {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return nil, fmt.Errorf("url %q: only loopback addresses may be loaded", rawURL)
 	}
-	d := &dialer{base: u, transport: transport}
+	d := &dialer{base: u, transport: transport, pollers: &pollers{}}
 	for i := range max(nsrc, 1) {
 		nd := &net.Dialer{Timeout: 10 * time.Second}
 		if nsrc > 1 {

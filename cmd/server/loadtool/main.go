@@ -19,11 +19,20 @@
 //     server delivers, -window broadcasts ahead): deliveries per second
 //     and the percentiles of the fan-out latency, from a timestamp carried
 //     in the payload.
+//   - cluster: broadcast over the nodes of a cluster (servers sharing an
+//     adapter, e.g. Redis), whose URLs -url lists separated by commas:
+//     the N receivers are spread evenly over the nodes (receiver i on node
+//     i mod nodes) and the sender is on the first node, so that most
+//     deliveries cross the adapter. The figures are those of broadcast,
+//     for all the deliveries and for each node's.
 //
-// With -pid, the server's CPU time (utime+stime of /proc/PID/stat) over the
-// measurement is reported per operation (ack or delivery). It prints one
-// line of JSON on stdout and a human-readable line on stderr. Only
-// loopback addresses are accepted.
+// With -pid (one process id per URL, separated by commas), the servers'
+// CPU time (utime+stime of /proc/PID/stat) over the measurement is reported
+// per operation (ack or delivery), summed over the servers, and for a
+// cluster per node; -redis-pid adds the CPU time of the process that
+// carries the nodes' messages (redis-server). It prints one line of JSON
+// on stdout and a human-readable line on stderr. Only loopback addresses
+// are accepted.
 package main
 
 import (
@@ -64,12 +73,13 @@ func main() {
 
 // config is the command line.
 type config struct {
-	URL         string
+	URLs        []string // one per node; one but for the cluster scenario
 	Path        string
 	Scenario    string
 	N           int
 	Transport   string
-	PID         int
+	PIDs        []int // one per URL, or none
+	RedisPID    int
 	Payload     int
 	Duration    time.Duration
 	Warmup      time.Duration
@@ -84,13 +94,15 @@ type config struct {
 
 func parseFlags(args []string) (*config, error) {
 	c := &config{}
+	var urls, pids string
 	fs := flag.NewFlagSet("loadtool", flag.ContinueOnError)
-	fs.StringVar(&c.URL, "url", "http://127.0.0.1:3000", "server URL (loopback only)")
+	fs.StringVar(&urls, "url", "http://127.0.0.1:3000", "server URL (loopback only); for -scenario cluster, the nodes' URLs separated by commas")
 	fs.StringVar(&c.Path, "path", "/socket.io/", "Engine.IO path, when -url has none")
-	fs.StringVar(&c.Scenario, "scenario", "echo", "connect, echo or broadcast")
-	fs.IntVar(&c.N, "n", 100, "connections (receivers for broadcast)")
+	fs.StringVar(&c.Scenario, "scenario", "echo", "connect, echo, broadcast or cluster")
+	fs.IntVar(&c.N, "n", 100, "connections (receivers for broadcast and cluster)")
 	fs.StringVar(&c.Transport, "transport", "websocket", "websocket or polling")
-	fs.IntVar(&c.PID, "pid", 0, "server process id, for CPU time and RSS (0: not observed)")
+	fs.StringVar(&pids, "pid", "", "server process id, for CPU time and RSS (none: not observed); for a cluster, one per -url, separated by commas")
+	fs.IntVar(&c.RedisPID, "redis-pid", 0, "process id of the cluster's message broker (redis-server), for its CPU time (0: not observed)")
 	fs.IntVar(&c.Payload, "payload", 100, "payload string length, in bytes")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "measurement duration (echo, broadcast)")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "load before the measurement starts (echo, broadcast)")
@@ -104,9 +116,32 @@ func parseFlags(args []string) (*config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	for u := range strings.SplitSeq(urls, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.URLs = append(c.URLs, u)
+		}
+	}
+	for p := range strings.SplitSeq(pids, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pid, err := strconv.Atoi(p)
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("-pid %q: not a process id", p)
+		}
+		c.PIDs = append(c.PIDs, pid)
+	}
 	switch {
-	case c.Scenario != "connect" && c.Scenario != "echo" && c.Scenario != "broadcast":
+	case c.Scenario != "connect" && c.Scenario != "echo" && c.Scenario != "broadcast" && c.Scenario != "cluster":
 		return nil, fmt.Errorf("unknown -scenario %q", c.Scenario)
+	case c.Scenario == "cluster" && len(c.URLs) < 2:
+		return nil, errors.New("-scenario cluster needs the URLs of at least two nodes in -url")
+	case c.Scenario != "cluster" && len(c.URLs) != 1:
+		return nil, fmt.Errorf("-scenario %s loads one server: give one -url", c.Scenario)
+	case len(c.PIDs) != 0 && len(c.PIDs) != len(c.URLs):
+		return nil, errors.New("-pid needs one process id per -url")
+	case c.RedisPID < 0:
+		return nil, errors.New("-redis-pid must not be negative")
 	case c.Transport != "websocket" && c.Transport != "polling":
 		return nil, fmt.Errorf("unknown -transport %q", c.Transport)
 	case c.N < 1 || c.N > 100_000:
@@ -145,8 +180,9 @@ type result struct {
 	P99Us    float64 `json:"p99_us,omitempty"`
 	Timeouts int64   `json:"window_timeouts,omitempty"`
 
-	ServerCPUSeconds float64 `json:"server_cpu_s"`
+	ServerCPUSeconds float64 `json:"server_cpu_s"` // summed over the servers
 	ClientCPUSeconds float64 `json:"client_cpu_s"` // this tool's CPU time, same interval
+	RedisCPUSeconds  float64 `json:"redis_cpu_s,omitempty"`
 	// CPUBusyPct is how busy each CPU of the machine was, same interval:
 	// with the server and this tool pinned, what exceeds their own CPU
 	// time is interference from other processes.
@@ -155,6 +191,21 @@ type result struct {
 	RSSBefore    int64     `json:"server_rss_before,omitempty"`
 	RSSAfter     int64     `json:"server_rss_after,omitempty"`
 	BytesPerConn float64   `json:"server_bytes_per_conn,omitempty"`
+
+	// Nodes are the figures of each node (cluster scenario).
+	Nodes []nodeResult `json:"nodes,omitempty"`
+}
+
+// nodeResult is what one node of a cluster did: the deliveries to its
+// connections and its CPU time.
+type nodeResult struct {
+	URL              string  `json:"url"`
+	Receivers        int     `json:"receivers"` // the sender's connection not included
+	Ops              int64   `json:"ops"`
+	OpsPerS          float64 `json:"ops_per_s"`
+	P50Us            float64 `json:"p50_us"`
+	P99Us            float64 `json:"p99_us"`
+	ServerCPUSeconds float64 `json:"server_cpu_s,omitempty"`
 }
 
 func (r *result) human() string {
@@ -169,10 +220,19 @@ func (r *result) human() string {
 		}
 	case "echo":
 		fmt.Fprintf(&b, "; %.0f acks/s, p50 %.0fµs, p99 %.0fµs", r.OpsPerS, r.P50Us, r.P99Us)
-	case "broadcast":
+	case "broadcast", "cluster":
 		fmt.Fprintf(&b, "; %d broadcasts, %.0f deliveries/s, p50 %.0fµs, p99 %.0fµs", r.Emits, r.OpsPerS, r.P50Us, r.P99Us)
 	}
+	for i, n := range r.Nodes {
+		fmt.Fprintf(&b, "; node %d (%d receivers): %.0f deliveries/s, p50 %.0fµs, p99 %.0fµs", i, n.Receivers, n.OpsPerS, n.P50Us, n.P99Us)
+		if n.ServerCPUSeconds > 0 {
+			fmt.Fprintf(&b, ", CPU %.2fs", n.ServerCPUSeconds)
+		}
+	}
 	fmt.Fprintf(&b, "; load tool CPU %.2fs", r.ClientCPUSeconds)
+	if r.RedisCPUSeconds > 0 {
+		fmt.Fprintf(&b, "; redis CPU %.2fs", r.RedisCPUSeconds)
+	}
 	for i, p := range r.CPUBusyPct {
 		fmt.Fprintf(&b, "; CPU %d busy %.0f%%", i, p)
 	}
@@ -193,26 +253,41 @@ const (
 
 // runner holds the state of one run.
 type runner struct {
-	cfg   *config
-	d     *dialer
-	start time.Time // origin of the timestamps in payloads
+	cfg *config
+	ds  []*dialer // one per URL
+	// nodeOf returns the index in ds of connection i's server (nil: 0).
+	nodeOf func(i int) int
+	start  time.Time // origin of the timestamps in payloads
 
 	phase atomic.Int32
 	ops   atomic.Int64 // acks or deliveries during the measurement
 	hist  histogram
+	nodes []nodeStats // per node, cluster scenario only
 
 	conns   []conn
 	readers sync.WaitGroup // the connections' readers
 }
 
+// nodeStats are the deliveries to one node's connections.
+type nodeStats struct {
+	ops  atomic.Int64
+	hist histogram
+}
+
 func run(ctx context.Context, cfg *config) (*result, error) {
-	d, err := newDialer(cfg.URL, cfg.Path, cfg.Transport, cfg.Sources)
-	if err != nil {
-		return nil, err
+	r := &runner{cfg: cfg, start: time.Now()}
+	for i, u := range cfg.URLs {
+		d, err := newDialer(u, cfg.Path, cfg.Transport, cfg.Sources)
+		if err != nil {
+			return nil, err
+		}
+		d.noPoller = cfg.Goroutines
+		if i > 0 {
+			d.pollers = r.ds[0].pollers
+		}
+		r.ds = append(r.ds, d)
 	}
-	d.noPoller = cfg.Goroutines
-	defer d.pollers.close()
-	r := &runner{cfg: cfg, d: d, start: time.Now()}
+	defer r.ds[0].pollers.close()
 	res := &result{Label: cfg.Label, Scenario: cfg.Scenario, Transport: cfg.Transport, N: cfg.N, Payload: cfg.Payload}
 	defer r.closeAll()
 	switch cfg.Scenario {
@@ -220,9 +295,55 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 		return res, r.connect(ctx, res)
 	case "echo":
 		return res, r.echo(ctx, res)
-	default:
-		return res, r.broadcast(ctx, res)
+	case "cluster":
+		r.nodes = make([]nodeStats, len(r.ds))
+		r.nodeOf = clusterNode(cfg.N, len(r.ds))
 	}
+	return res, r.broadcast(ctx, res)
+}
+
+// clusterNode returns the node of each connection of the cluster scenario
+// over nodes nodes: receiver i (i < n) on node i mod nodes, the sender
+// (connection n) on node 0.
+func clusterNode(n, nodes int) func(i int) int {
+	return func(i int) int {
+		if i >= n {
+			return 0
+		}
+		return i % nodes
+	}
+}
+
+// node returns the index of connection i's server.
+func (r *runner) node(i int) int {
+	if r.nodeOf == nil {
+		return 0
+	}
+	return r.nodeOf(i)
+}
+
+// readProcs reads the CPU time and RSS of every server, and the CPU time
+// of the Redis server.
+func (r *runner) readProcs() (servers []procStats, redis procStats, err error) {
+	for _, pid := range r.cfg.PIDs {
+		st, err := readProc(pid)
+		if err != nil {
+			return nil, procStats{}, err
+		}
+		servers = append(servers, st)
+	}
+	redis, err = readProc(r.cfg.RedisPID)
+	return servers, redis, err
+}
+
+// sumProcs returns the total of the servers' CPU times and RSS.
+func sumProcs(ps []procStats) procStats {
+	var t procStats
+	for _, p := range ps {
+		t.CPU += p.CPU
+		t.RSS += p.RSS
+	}
+	return t
 }
 
 // openAll opens n connections, cfg.Concurrency at a time, with the handler
@@ -247,7 +368,7 @@ func (r *runner) openAll(ctx context.Context, n int, h func(i int) handler, res 
 				}
 				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				r.readers.Add(1)
-				c, err := r.d.dial(dctx, i, h(i), r.readers.Done)
+				c, err := r.ds[r.node(i)].dial(dctx, i, h(i), r.readers.Done)
 				cancel()
 				if err != nil {
 					r.readers.Done()
@@ -301,18 +422,20 @@ func (r *runner) closeAll() {
 
 // connect runs the connect scenario.
 func (r *runner) connect(ctx context.Context, res *result) error {
-	before, err := readProc(r.cfg.PID)
+	b, _, err := r.readProcs()
 	if err != nil {
 		return err
 	}
+	before := sumProcs(b)
 	self, busy, t0 := selfCPU(), cpuBusy(), time.Now()
 	if err := r.openAll(ctx, r.cfg.N, func(int) handler { return func(eio.Packet) {} }, res); err != nil {
 		return err
 	}
-	opened, err := readProc(r.cfg.PID)
+	o, _, err := r.readProcs()
 	if err != nil {
 		return err
 	}
+	opened := sumProcs(o)
 	res.ClientCPUSeconds = (selfCPU() - self).Seconds()
 	res.CPUBusyPct = busyPercent(busy, cpuBusy(), time.Since(t0))
 	select {
@@ -320,10 +443,11 @@ func (r *runner) connect(ctx context.Context, res *result) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	after, err := readProc(r.cfg.PID)
+	a, _, err := r.readProcs()
 	if err != nil {
 		return err
 	}
+	after := sumProcs(a)
 	up := int64(r.cfg.N) - res.ConnectErrors
 	res.ServerCPUSeconds = (opened.CPU - before.CPU).Seconds()
 	if up > 0 {
@@ -344,7 +468,7 @@ func (r *runner) measure(ctx context.Context, res *result) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	before, err := readProc(r.cfg.PID)
+	before, redisBefore, err := r.readProcs()
 	if err != nil {
 		return err
 	}
@@ -359,7 +483,7 @@ func (r *runner) measure(ctx context.Context, res *result) error {
 	el := time.Since(t0)
 	res.ClientCPUSeconds = (selfCPU() - self).Seconds()
 	res.CPUBusyPct = busyPercent(busy, cpuBusy(), el)
-	after, err := readProc(r.cfg.PID)
+	after, redisAfter, err := r.readProcs()
 	if err != nil {
 		return err
 	}
@@ -368,10 +492,28 @@ func (r *runner) measure(ctx context.Context, res *result) error {
 	res.OpsPerS = float64(res.Ops) / el.Seconds()
 	res.P50Us = float64(r.hist.percentile(0.50)) / 1e3
 	res.P99Us = float64(r.hist.percentile(0.99)) / 1e3
-	res.ServerCPUSeconds = (after.CPU - before.CPU).Seconds()
-	res.RSSBefore, res.RSSAfter = before.RSS, after.RSS
-	if res.Ops > 0 && r.cfg.PID > 0 {
-		res.CPUUsPerOp = float64((after.CPU - before.CPU).Microseconds()) / float64(res.Ops)
+	tb, ta := sumProcs(before), sumProcs(after)
+	res.ServerCPUSeconds = (ta.CPU - tb.CPU).Seconds()
+	res.RedisCPUSeconds = (redisAfter.CPU - redisBefore.CPU).Seconds()
+	res.RSSBefore, res.RSSAfter = tb.RSS, ta.RSS
+	if res.Ops > 0 && len(r.cfg.PIDs) > 0 {
+		res.CPUUsPerOp = float64((ta.CPU - tb.CPU).Microseconds()) / float64(res.Ops)
+	}
+	for i := range r.nodes {
+		ns := &r.nodes[i]
+		nr := nodeResult{URL: r.cfg.URLs[i], Ops: ns.ops.Load()}
+		for k := range r.cfg.N {
+			if r.node(k) == i {
+				nr.Receivers++
+			}
+		}
+		nr.OpsPerS = float64(nr.Ops) / el.Seconds()
+		nr.P50Us = float64(ns.hist.percentile(0.50)) / 1e3
+		nr.P99Us = float64(ns.hist.percentile(0.99)) / 1e3
+		if len(after) > i {
+			nr.ServerCPUSeconds = (after[i].CPU - before[i].CPU).Seconds()
+		}
+		res.Nodes = append(res.Nodes, nr)
 	}
 	return ctx.Err()
 }
@@ -457,7 +599,8 @@ func (e *echoClient) onPacket(p eio.Packet) {
 	e.send()
 }
 
-// broadcast runs the broadcast scenario.
+// broadcast runs the broadcast scenario, and the cluster scenario (the
+// same over several nodes, r.nodes counting each node's deliveries).
 func (r *runner) broadcast(ctx context.Context, res *result) error {
 	n := r.cfg.N + 1 // the receivers, then the sender (which receives too)
 	var (
@@ -467,7 +610,7 @@ func (r *runner) broadcast(ctx context.Context, res *result) error {
 	)
 	target.Store(-1)
 	prefix := []byte(`2["broadcast",`)
-	onPacket := func(p eio.Packet) {
+	onPacket := func(ns *nodeStats, p eio.Packet) {
 		if p.Type != eio.Message || len(p.Data) <= len(prefix) || string(p.Data[:len(prefix)]) != string(prefix) {
 			return
 		}
@@ -481,8 +624,13 @@ func (r *runner) broadcast(ctx context.Context, res *result) error {
 			return
 		}
 		if r.phase.Load() == phaseMeasure {
-			r.hist.add(time.Since(r.start) - time.Duration(ts))
+			lat := time.Since(r.start) - time.Duration(ts)
+			r.hist.add(lat)
 			r.ops.Add(1)
+			if ns != nil {
+				ns.hist.add(lat)
+				ns.ops.Add(1)
+			}
 		}
 		if delivered.Add(1) == target.Load() {
 			select {
@@ -491,7 +639,14 @@ func (r *runner) broadcast(ctx context.Context, res *result) error {
 			}
 		}
 	}
-	if err := r.openAll(ctx, n, func(int) handler { return onPacket }, res); err != nil {
+	handlerOf := func(i int) handler {
+		var ns *nodeStats
+		if r.nodes != nil {
+			ns = &r.nodes[r.node(i)]
+		}
+		return func(p eio.Packet) { onPacket(ns, p) }
+	}
+	if err := r.openAll(ctx, n, handlerOf, res); err != nil {
 		return err
 	}
 	res.N = r.cfg.N

@@ -191,6 +191,9 @@ func (p *Proc) Freeze() {
 	}
 }
 
+// PID returns the node's process id.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
 // Exited reports whether the node's process has ended.
 func (p *Proc) Exited() bool {
 	select {

@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosio/socketio/internal/wsframe"
 )
 
 // This file holds a conformance test of the engine's own WebSocket
@@ -83,7 +85,7 @@ func (c *abConn) frame(op byte, fin bool, rsv byte, payload string) {
 }
 
 func abFrame(op byte, fin bool, rsv byte, payload string) []byte {
-	hdr := appendFrameHeader(nil, op&0x0f, len(payload))
+	hdr := wsframe.AppendHeader(nil, op&0x0f, len(payload))
 	hdr[0] = op&0x0f | rsv<<4
 	if fin {
 		hdr[0] |= 0x80
@@ -91,7 +93,7 @@ func abFrame(op byte, fin bool, rsv byte, payload string) []byte {
 	hdr[1] |= 0x80
 	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
 	p := []byte(payload)
-	maskBytes(key, p)
+	wsframe.MaskCopy(p, p, wsframe.Key4(key), 0)
 	return append(append(hdr, key[:]...), p...)
 }
 

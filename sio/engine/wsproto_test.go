@@ -24,6 +24,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosio/socketio/internal/wsframe"
 )
 
 // rawWS is a client speaking raw WebSocket frames, to send what a proper
@@ -80,14 +82,14 @@ func dialRawWSAt(t testing.TB, addr, path, header string) (*rawWS, string) {
 // frame writes a frame; masked unless unmasked is set.
 func (w *rawWS) frame(b0 byte, payload []byte, unmasked bool) {
 	w.t.Helper()
-	hdr := appendFrameHeader(nil, b0&0x0f, len(payload))
+	hdr := wsframe.AppendHeader(nil, b0&0x0f, len(payload))
 	hdr[0] = b0
 	p := bytes.Clone(payload)
 	if !unmasked {
 		hdr[1] |= 0x80
 		key := [4]byte{1, 2, 3, 250}
 		hdr = append(hdr, key[:]...)
-		maskBytes(key, p)
+		wsframe.MaskCopy(p, p, wsframe.Key4(key), 0)
 	}
 	_, err := w.c.Write(append(hdr, p...))
 	require.NoError(w.t, err)
@@ -162,7 +164,7 @@ func TestWSOwnProtocol(t *testing.T) {
 		assert.Equal(t, byte(opText), op)
 		assert.Equal(t, "4hello", string(p))
 		// A frame written a byte at a time.
-		f := appendFrameHeader(nil, opText, 5)
+		f := wsframe.AppendHeader(nil, opText, 5)
 		f[1] |= 0x80
 		f = append(f, 0, 0, 0, 0)
 		f = append(f, "4slow"...)
@@ -288,44 +290,14 @@ func TestWSPingFromCoder(t *testing.T) {
 	assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
 }
 
-func TestMaskBytes(t *testing.T) {
-	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
-	for n := range 40 {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(i * 7)
-		}
-		got := bytes.Clone(b)
-		maskBytes(key, got)
-		for i := range b {
-			require.Equal(t, b[i]^key[i%4], got[i], "n=%d i=%d", n, i)
-		}
-	}
-}
-
-func TestAppendFrameHeader(t *testing.T) {
-	for _, tc := range []struct {
-		n    int
-		want []byte
-	}{
-		{0, []byte{0x81, 0}},
-		{125, []byte{0x81, 125}},
-		{126, []byte{0x81, 126, 0, 126}},
-		{65535, []byte{0x81, 126, 0xff, 0xff}},
-		{65536, []byte{0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
-	} {
-		assert.Equal(t, tc.want, appendFrameHeader(nil, opText, tc.n), "n=%d", tc.n)
-	}
-}
-
 // maskedFrame is a client frame: first byte b0, payload p.
 func maskedFrame(b0 byte, p string) []byte {
-	h := appendFrameHeader(nil, b0&0x0f, len(p))
+	h := wsframe.AppendHeader(nil, b0&0x0f, len(p))
 	h[0] = b0
 	h[1] |= 0x80
 	key := [4]byte{9, 8, 7, 6}
 	b := []byte(p)
-	maskBytes(key, b)
+	wsframe.MaskCopy(b, b, wsframe.Key4(key), 0)
 	return append(append(h, key[:]...), b...)
 }
 
@@ -579,27 +551,6 @@ func TestCloseFrameError(t *testing.T) {
 	var ce *wsCloseError
 	require.ErrorAs(t, closeFrameError(nil), &ce)
 	assert.Equal(t, closeNoStatus, ce.Code)
-}
-
-func TestUnmaskCopy(t *testing.T) {
-	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
-	k := binary.LittleEndian.Uint32(key[:])
-	for pos := range 4 {
-		for n := range 40 {
-			src := make([]byte, n)
-			for i := range src {
-				src[i] = byte(i * 7)
-			}
-			dst := make([]byte, n)
-			nonASCII := unmaskCopy(dst, src, k, pos)
-			high := false
-			for i := range src {
-				require.Equal(t, src[i]^key[(pos+i)%4], dst[i], "pos=%d n=%d i=%d", pos, n, i)
-				high = high || dst[i] >= 0x80
-			}
-			require.Equal(t, high, nonASCII)
-		}
-	}
 }
 
 // utf8Completable reports whether some valid UTF-8 text begins with b:

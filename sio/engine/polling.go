@@ -256,16 +256,8 @@ func encodePayload(frames []Frame) []byte {
 // writePayload answers a long-polling GET with frames (none makes a noop),
 // in the framing of the client's protocol.
 func (s *Socket) writePayload(w http.ResponseWriter, r *http.Request, frames []Frame) {
-	if s.protocol == protocol3 {
-		body, binary := encodePayloadV3(frames, !s.b64)
-		contentType := textPlain
-		if binary {
-			contentType = "application/octet-stream"
-		}
-		s.respond(w, r, contentType, body, true)
-		return
-	}
-	s.respond(w, r, textPlain, encodePayload(frames), true)
+	body, contentType := s.codec.encodePayload(frames)
+	s.respond(w, r, contentType, body, true)
 }
 
 // textPlain is the content type of polling payloads; explicit UTF-8 is
@@ -314,8 +306,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	binary := r.Header.Get("Content-Type") == "application/octet-stream"
-	if binary && s.protocol != protocol3 {
-		// Binary polling bodies are Engine.IO v3 only.
+	if binary && !s.codec.binaryPayloads() {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.closeWith(ReasonTransportError, ErrInvalidPacket, false)
 		return
@@ -329,12 +320,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var packets []eio.Packet
-	if s.protocol == protocol3 {
-		packets, err = decodePayloadV3(body, binary)
-	} else {
-		packets, err = eio.DecodePayload(nil, body, eio.Limits{MaxBytes: int(limit)})
-	}
+	packets, err := s.codec.decodePayload(body, binary, limit)
 	if err != nil {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)

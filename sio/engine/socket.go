@@ -63,7 +63,7 @@ type Socket struct {
 	state       int
 	writing     bool    // a WebSocket writer goroutine is running
 	transport   string  // "polling" or "websocket"
-	ws          *wsConn // set once the WebSocket transport is in use
+	ws          wsConn  // set once the WebSocket transport is in use
 	queue       []Frame // waiting to be written
 	queuedBytes int
 	pongAt      int // 1 + the index in queue of the pong waiting there, if any
@@ -80,8 +80,8 @@ type Socket struct {
 	// POSTed on polling; its GET gets a noop, not a close packet.
 	closedByClient bool
 	// upgrade
-	probing  *wsConn // the WebSocket of the upgrade under way
-	probed   bool    // the probe was answered: a GET gets a noop after upgradeCheck
+	probing  wsConn // the WebSocket of the upgrade under way
+	probed   bool   // the probe was answered: a GET gets a noop after upgradeCheck
 	probedAt time.Time
 	upgraded bool
 	// heartbeat: one timer, alternately waiting to ping and waiting for the pong
@@ -98,24 +98,20 @@ type Socket struct {
 
 	id  string
 	req Request
-	// protocol is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
-	protocol int
-	// b64 is set when a protocol 3 client asked for binary as base64
-	// (the "b64" query parameter of its handshake).
-	b64 bool
+	// codec is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
+	codec codec
 
 	ctx    context.Context // ends when the session closes
 	cancel context.CancelFunc
 }
 
-func newSocket(srv *Server, id string, r *http.Request, transport string, ws *wsConn) *Socket {
+func newSocket(srv *Server, id string, r *http.Request, transport string, ws wsConn) *Socket {
 	ctx, cancel := context.WithCancel(srv.ctx)
 	q := r.URL.Query()
 	return &Socket{
-		srv:      srv,
-		id:       id,
-		protocol: requestProtocol(q),
-		b64:      q.Has("b64"),
+		srv:   srv,
+		id:    id,
+		codec: codecFor(q),
 		req: Request{
 			Header:     r.Header.Clone(),
 			Query:      q,
@@ -158,7 +154,7 @@ func (s *Socket) Request() *Request { return &s.req }
 
 // Protocol returns the Engine.IO protocol revision of the client: 4, or 3
 // for the clients Options.AllowEIO3 lets in.
-func (s *Socket) Protocol() int { return s.protocol }
+func (s *Socket) Protocol() int { return s.codec.protocol() }
 
 // Context returns a context that ends when the session closes.
 func (s *Socket) Context() context.Context { return s.ctx }
@@ -174,10 +170,9 @@ func (s *Socket) transportName() string {
 
 // OnMessage sets the handler of received messages. It is called from the
 // session's read path, one message at a time (never concurrently) and in
-// order; data is owned by the handler. It must not block: on Linux, the
-// WebSockets of many sessions are read by one goroutine (a poller), which
-// calls the handlers of all of them. Hand long work to another goroutine.
-// Set it from the server's OnConnection handler.
+// order; data is owned by the handler. It must not block: the read path
+// that calls it may serve other sessions too. Hand long work to another
+// goroutine. Set it from the server's OnConnection handler.
 func (s *Socket) OnMessage(fn func(data []byte, binary bool)) {
 	s.mu.Lock()
 	s.onMessage = fn
@@ -322,7 +317,7 @@ func (s *Socket) takeQueueLocked() []Frame {
 func (s *Socket) startHeartbeat() {
 	s.mu.Lock()
 	if s.state == stateOpen {
-		if s.protocol == protocol3 {
+		if s.codec.clientPings() {
 			s.awaitPong = true // the timer ends the session when it fires
 			s.timer = time.AfterFunc(s.pingTimeoutV3(), s.onTimer)
 		} else {
@@ -413,7 +408,7 @@ func (s *Socket) onPacket(p eio.Packet) {
 			s.callOnMessage(onMessage, p.Data, p.Binary)
 		}
 	case eio.Pong:
-		if s.protocol == protocol3 {
+		if s.codec.clientPings() {
 			s.closeWith(ReasonTransportError, errHeartbeatDirection, false)
 			return
 		}
@@ -421,7 +416,7 @@ func (s *Socket) onPacket(p eio.Packet) {
 	case eio.Close:
 		s.closeWith(ReasonTransportClose, nil, false)
 	case eio.Ping:
-		if s.protocol == protocol3 {
+		if s.codec.clientPings() {
 			s.onPingV3()
 			return
 		}
@@ -519,9 +514,9 @@ func (s *Socket) finish(graceful bool) {
 	s.srv.remove(s, byClient)
 	if ws != nil {
 		if graceful {
-			ws.close(s.srv)
+			ws.Close()
 		} else {
-			ws.closeNow()
+			ws.CloseNow()
 		}
 	}
 	s.cancel()

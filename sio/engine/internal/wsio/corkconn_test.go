@@ -1,6 +1,6 @@
 //go:build !js
 
-package engine
+package wsio
 
 import (
 	"bytes"
@@ -204,5 +204,5 @@ func TestCorkConnCloseFrameGoesOut(t *testing.T) {
 	pending, err := c.tryUncork()
 	require.NoError(t, err)
 	require.False(t, pending)
-	assert.Equal(t, append(bytes.Clone(text), closeFrame...), recv(t, written))
+	assert.Equal(t, append(bytes.Clone(text), closeFrame...), <-written)
 }

@@ -1,6 +1,6 @@
 //go:build !js
 
-package engine
+package wsio
 
 import (
 	"bufio"
@@ -21,8 +21,8 @@ import (
 )
 
 // This file is the server side of the WebSocket protocol (RFC 6455) without
-// extensions, which the engine speaks itself unless permessage-deflate is
-// on (then coder/websocket does, see wsConn). Speaking it directly lets a
+// extensions, which OwnConn speaks (with permessage-deflate, coder/websocket
+// does: LibConn). Speaking it directly lets a
 // message be read with no more than a copy from the read chunk into a
 // buffer of its exact size, and a frame be written by appending its header
 // and payload to the corkConn's gathering buffer: no per-connection
@@ -44,9 +44,9 @@ const (
 	closeTooBig         = wsframe.CloseTooBig
 )
 
-// wsCloseTimeout bounds how long a closing connection waits for the
+// closeTimeout bounds how long a closing connection waits for the
 // peer's close frame (or for its own to be written).
-const wsCloseTimeout = 5 * time.Second
+const closeTimeout = 5 * time.Second
 
 // wsCloseError is a close frame received from the peer.
 type wsCloseError struct {
@@ -58,17 +58,17 @@ func (e *wsCloseError) Error() string {
 	return "engine: websocket closed by the peer: status " + strconv.Itoa(e.Code) + " " + strconv.Quote(e.Reason)
 }
 
-// errWSProtocol is a frame that breaks RFC 6455; the connection is closed
+// ErrProtocol is a frame that breaks RFC 6455; the connection is closed
 // with status 1002.
-var errWSProtocol = errors.New("engine: websocket protocol violation")
+var ErrProtocol = errors.New("engine: websocket protocol violation")
 
-// errWSTooBig is a message over Options.MaxHTTPBufferSize; the connection
+// ErrTooBig is a message over Options.MaxHTTPBufferSize; the connection
 // is closed with status 1009.
-var errWSTooBig = errors.New("engine: websocket message too big")
+var ErrTooBig = errors.New("engine: websocket message too big")
 
-// errWSInvalidUTF8 is a text message or a close reason that is not valid
+// ErrInvalidUTF8 is a text message or a close reason that is not valid
 // UTF-8 (RFC 6455, 8.1); the connection is closed with status 1007.
-var errWSInvalidUTF8 = errors.New("engine: websocket text is not valid UTF-8")
+var ErrInvalidUTF8 = errors.New("engine: websocket text is not valid UTF-8")
 
 // wsFirstAlloc bounds the buffer a data frame's payload gets before more
 // of it arrives: a 14-byte header may announce up to MaxHTTPBufferSize,
@@ -117,49 +117,6 @@ func checkUpgrade(w http.ResponseWriter, r *http.Request) (int, error) {
 	return 0, nil
 }
 
-// acceptOwn completes the opening handshake, hijacks the connection and
-// returns the session's WebSocket.
-func (s *Server) acceptOwn(w http.ResponseWriter, r *http.Request, v3, b64 bool) (*wsConn, error) {
-	if code, err := checkUpgrade(w, r); err != nil {
-		http.Error(w, err.Error(), code)
-		return nil, err
-	}
-	h := w.Header()
-	h.Set("Upgrade", "websocket")
-	h.Set("Connection", "Upgrade")
-	h.Set("Sec-WebSocket-Accept", wsframe.AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
-	w.WriteHeader(http.StatusSwitchingProtocols)
-	nc, brw, err := http.NewResponseController(w).Hijack() // flushes the 101
-	if err != nil {
-		return nil, fmt.Errorf("engine: hijacking the websocket connection: %w", err)
-	}
-	// One allocation for the three: every message touches them all.
-	pair := &struct {
-		ws wsConn
-		cc corkConn
-		fd rawStore
-	}{}
-	cc := &pair.cc
-	*cc = corkConn{Conn: nc, pool: &s.corkBufs, rpool: &s.readBufs, raw: initRawConn(&pair.fd, nc)}
-	ws := &pair.ws
-	*ws = wsConn{cc: cc, rpool: &s.readBufs, v3: v3, b64: b64}
-	ws.p.limit = s.opts.MaxHTTPBufferSize
-	if cc.raw == nil {
-		ws.br = brw.Reader // holds what the client sent after the handshake
-		return ws, nil
-	}
-	// What the client sent after the handshake is parsed first.
-	buf, n, err := hijackedRest(brw.Reader, &s.readBufs)
-	if err != nil {
-		_ = cc.Close()
-		return nil, err
-	}
-	if buf != nil {
-		ws.chunk, ws.rest = buf, buf[:n]
-	}
-	return ws, nil
-}
-
 // hijackedRest moves what the client sent after the handshake, buffered
 // in br, into a chunk from pool; nil when there is nothing.
 func hijackedRest(br *bufio.Reader, pool *sync.Pool) (*[wsReadChunk]byte, int, error) {
@@ -177,7 +134,7 @@ func hijackedRest(br *bufio.Reader, pool *sync.Pool) (*[wsReadChunk]byte, int, e
 
 // wsParser parses the frames of a client from its bytes as they come, so
 // that a reader can feed it whatever a read returned: a read goroutine
-// (see wsConn.readOwn) or a poller (see poller_linux.go). What it holds
+// (see OwnConn.readOwn) or a poller (see poller_linux.go). What it holds
 // between frames is a few bytes of header; a message is copied once, from
 // the read buffer into its buffer, unmasked on the way, and a text
 // message is checked as UTF-8 as its bytes arrive, so that invalid text
@@ -220,7 +177,7 @@ func (e *wsError) Error() string { return e.err.Error() }
 func (e *wsError) Unwrap() error { return e.err }
 
 func wsViolation(detail string) error {
-	return &wsError{closeProtocolError, fmt.Errorf("%w: %s", errWSProtocol, detail)}
+	return &wsError{closeProtocolError, fmt.Errorf("%w: %s", ErrProtocol, detail)}
 }
 
 // next parses b, the bytes that follow what it was fed before, up to the
@@ -301,7 +258,7 @@ func (p *wsParser) whole(b []byte) (int, wsFrame, error) {
 	data := make([]byte, n)
 	nonASCII := wsframe.MaskCopy(data, b[hl:hl+n], binary.LittleEndian.Uint32(b[hl-4:hl]), 0)
 	if op == opText && nonASCII && !utf8.Valid(data) {
-		return 0, wsFrame{}, &wsError{closeInvalidPayload, errWSInvalidUTF8}
+		return 0, wsFrame{}, &wsError{closeInvalidPayload, ErrInvalidUTF8}
 	}
 	return hl + n, wsFrame{op, data}, nil
 }
@@ -346,7 +303,7 @@ func (p *wsParser) start() error {
 	case p.op >= opClose:
 		p.ctl = make([]byte, 0, n) // 125 bytes at most (see check)
 	case n > uint64(p.limit)-uint64(len(p.msg)) || n > math.MaxInt32:
-		return &wsError{closeTooBig, fmt.Errorf("%w: over %d bytes", errWSTooBig, p.limit)}
+		return &wsError{closeTooBig, fmt.Errorf("%w: over %d bytes", ErrTooBig, p.limit)}
 	case p.op != opContinuation: // a new message
 		p.text = p.op == opText
 	}
@@ -370,7 +327,7 @@ func (p *wsParser) payload(seg []byte) error {
 	nonASCII := wsframe.MaskCopy(p.msg[start:], seg, p.key, p.pos)
 	p.pos += len(seg)
 	if p.text && (nonASCII || !p.utf8.complete()) && !p.utf8.check(p.msg[start:]) {
-		return &wsError{closeInvalidPayload, errWSInvalidUTF8}
+		return &wsError{closeInvalidPayload, ErrInvalidUTF8}
 	}
 	return nil
 }
@@ -414,7 +371,7 @@ func (p *wsParser) end() (wsFrame, bool, error) {
 		return wsFrame{}, false, nil
 	}
 	if p.text && !p.utf8.complete() {
-		return wsFrame{}, false, &wsError{closeInvalidPayload, fmt.Errorf("%w: the message ends inside a character", errWSInvalidUTF8)}
+		return wsFrame{}, false, &wsError{closeInvalidPayload, fmt.Errorf("%w: the message ends inside a character", ErrInvalidUTF8)}
 	}
 	f := wsFrame{op: p.op, data: p.msg}
 	if p.fragOp != 0 {
@@ -447,7 +404,7 @@ func closeFrameError(data []byte) error {
 		return wsViolation("invalid close status " + strconv.Itoa(code))
 	}
 	if !utf8.Valid(data[2:]) {
-		return &wsError{closeInvalidPayload, fmt.Errorf("%w: close reason", errWSInvalidUTF8)}
+		return &wsError{closeInvalidPayload, fmt.Errorf("%w: close reason", ErrInvalidUTF8)}
 	}
 	return &wsCloseError{Code: code, Reason: string(data[2:])}
 }

@@ -229,7 +229,7 @@ func (h *harness) pollPending(sid string) <-chan response {
 	sess := h.srv.Socket(sid)
 	require.NotNil(h.t, sess)
 	ch := h.pollAsync(sid)
-	h.eventually("GET pending", func() bool { return sess.Writable() })
+	h.eventually("GET pending", func() bool { return sess.writable() })
 	return ch
 }
 

@@ -29,6 +29,13 @@ const (
 type Frame struct {
 	Data   []byte
 	Binary bool
+	// Fanout marks a frame of a packet sent to many sessions (a
+	// broadcast). Send hands such frames to the server's flusher
+	// goroutines, which write a fan-out session after session and
+	// gather the frames that queue on a session meanwhile into one write;
+	// a frame for one session is written by the sending goroutine when the
+	// session's writer is idle. Both are measured in docs/performance.md.
+	Fanout bool
 	// ctl is set on a WebSocket control frame the engine queues itself, a
 	// pong (see Socket.answerPing), so that it goes out in queue order.
 	ctl byte
@@ -208,15 +215,27 @@ func (s *Socket) SendMessage(data []byte, binary bool) error {
 	return s.Send(Frame{Data: f})
 }
 
-// Send queues frames, which are sent together, in order, with nothing
-// between them. The frames must not be modified afterwards. It returns
-// ErrClosed once the session is closing or closed, and ErrQueueFull when
-// the frames overflow Options.MaxQueuedBytes, which closes the session.
+// Send sends frames together, in order, with nothing between them. The
+// frames must not be modified afterwards. It never waits on the network:
+// on a WebSocket whose writer is idle, the calling goroutine writes frames
+// for this session alone as far as the connection takes them without
+// waiting (which saves a hand-off); what is left, Fanout frames, and
+// anything sent while a write is under way go to the session's writer (see
+// Frame.Fanout). It returns ErrClosed once the session is closing or
+// closed, and ErrQueueFull when the frames overflow
+// Options.MaxQueuedBytes, which closes the session.
 func (s *Socket) Send(frames ...Frame) error {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
 		return ErrClosed
+	}
+	if len(frames) > 0 && !frames[0].Fanout && s.idleWebSocketLocked() {
+		s.writing = true // this goroutine is the writer for now
+		ws := s.ws
+		s.mu.Unlock()
+		s.writeNow(ws, frames, false)
+		return nil
 	}
 	overflow := s.enqueueLocked(frames...)
 	s.mu.Unlock()
@@ -227,28 +246,33 @@ func (s *Socket) Send(frames ...Frame) error {
 	return nil
 }
 
-// cloneFrames copies frames and their data (in one buffer).
-func cloneFrames(frames []Frame) []Frame {
-	n := 0
-	for _, f := range frames {
-		n += len(f.Data)
+// TrySend is Send for a volatile packet: the frames are sent only when they
+// would go out at once (a long-poll is waiting, or the WebSocket writer is
+// idle), and dropped otherwise. It reports whether they were sent.
+func (s *Socket) TrySend(frames ...Frame) bool {
+	s.mu.Lock()
+	if !s.writableLocked() {
+		s.mu.Unlock()
+		return false
 	}
-	buf := make([]byte, 0, n)
-	out := make([]Frame, len(frames))
-	for i, f := range frames {
-		start := len(buf)
-		buf = append(buf, f.Data...)
-		out[i] = Frame{Data: buf[start:len(buf):len(buf)], Binary: f.Binary}
-	}
-	return out
+	s.mu.Unlock()
+	return s.Send(frames...) == nil
 }
 
-// Writable reports whether a packet sent now would go out at once: a
-// long-poll is waiting, or the WebSocket writer is idle. Volatile packets
-// are dropped when it is false.
-func (s *Socket) Writable() bool {
+// idleWebSocketLocked reports whether the session is on a WebSocket whose
+// writer is idle, with nothing queued. s.mu held.
+func (s *Socket) idleWebSocketLocked() bool {
+	return s.transport == "websocket" && s.ws != nil && !s.writing && len(s.queue) == 0
+}
+
+// writable reports whether frames sent now would go out at once.
+func (s *Socket) writable() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.writableLocked()
+}
+
+func (s *Socket) writableLocked() bool {
 	if s.state != stateOpen {
 		return false
 	}

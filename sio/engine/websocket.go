@@ -298,35 +298,6 @@ func readErrorReason(err error) string {
 	return ReasonTransportError
 }
 
-// SendNow is Send for a packet meant for this session alone (an emit to
-// one socket, an acknowledgement). When the session is on WebSocket and its
-// writer is idle, the calling goroutine writes the frames itself, as far as
-// the connection takes them without waiting, which saves a hand-off to
-// another goroutine; what is left goes to a writer goroutine. It never
-// blocks on the network. Otherwise it is Send.
-func (s *Socket) SendNow(frames ...Frame) error { return s.sendNow(frames, false) }
-
-// SendNowCopy is SendNow for frames whose data the caller reuses once it
-// returns: the frames written at once are copied by the write, and those
-// sent otherwise are copied first.
-func (s *Socket) SendNowCopy(frames ...Frame) error { return s.sendNow(frames, true) }
-
-func (s *Socket) sendNow(frames []Frame, copyQueued bool) error {
-	s.mu.Lock()
-	ws := s.ws
-	if s.state != stateOpen || s.transport != "websocket" || ws == nil || s.writing || len(s.queue) > 0 {
-		s.mu.Unlock()
-		if copyQueued {
-			frames = cloneFrames(frames)
-		}
-		return s.Send(frames...)
-	}
-	s.writing = true // this goroutine is the writer for now
-	s.mu.Unlock()
-	s.writeNow(ws, frames, false)
-	return nil
-}
-
 // wakeWriterLocked gets what is queued written by the server's flushers,
 // which write what the connection takes without waiting and leave the
 // rest to a writer goroutine of the session's. s.mu held, s.writing false.
@@ -433,7 +404,7 @@ func (s *Socket) writeLoop() {
 	ws := s.ws
 	s.mu.Unlock()
 	if ws != nil {
-		// What SendNow could not write goes first.
+		// What a write without waiting left goes first.
 		if _, err := ws.EndBatch(false); err != nil {
 			s.mu.Lock()
 			s.writing = false

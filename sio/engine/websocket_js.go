@@ -27,9 +27,5 @@ func (s *Server) initWebSocket() {}
 
 func (s *Socket) wakeWriterLocked() { s.startWriterLocked() }
 
-// SendNow is Send: there is no WebSocket server in js/wasm.
-func (s *Socket) SendNow(frames ...Frame) error { return s.Send(frames...) }
-
-// SendNowCopy is Send of a copy of frames, whose data the caller reuses
-// once it returns.
-func (s *Socket) SendNowCopy(frames ...Frame) error { return s.Send(cloneFrames(frames)...) }
+// writeNow is never called: no session has a WebSocket in js/wasm.
+func (s *Socket) writeNow(wsConn, []Frame, bool) {}

@@ -34,7 +34,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 		s.closeWith(ReasonTransportError, errPollOverlap, false)
 		return
 	}
-	if s.transport != "polling" {
+	if s.transport != eio.TransportPolling {
 		s.mu.Unlock()
 		s.refuseUpgraded(w, r)
 		return
@@ -66,7 +66,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		if s.transport != "polling" {
+		if s.transport != eio.TransportPolling {
 			// Upgraded while this GET waited: it is answered as if it came
 			// after the upgrade. The client sent the upgrade packet before
 			// this GET, or with nothing between (it stopped polling), and
@@ -137,7 +137,7 @@ const upgradeCheck = 100 * time.Millisecond
 // as upstream does.
 func (s *Socket) refuseUpgraded(w http.ResponseWriter, r *http.Request) {
 	s.srv.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
-		"name": "TRANSPORT_MISMATCH", "transport": "polling", "previousTransport": "websocket",
+		"name": "TRANSPORT_MISMATCH", "transport": eio.TransportPolling, "previousTransport": eio.TransportWebSocket,
 	})
 }
 
@@ -210,7 +210,7 @@ func (s *Socket) closeFromClient() {
 	s.recvMu.Lock() // in order with the packets before it, as onPacket
 	defer s.recvMu.Unlock()
 	s.mu.Lock()
-	if s.state != stateClosed && s.transport == "polling" {
+	if s.state != stateClosed && s.transport == eio.TransportPolling {
 		s.closedByClient = true
 	}
 	s.mu.Unlock()
@@ -292,7 +292,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.mu.Lock()
-		polling := s.transport == "polling"
+		polling := s.transport == eio.TransportPolling
 		s.mu.Unlock()
 		if polling {
 			// Once upgraded, a late POST failing is no longer the

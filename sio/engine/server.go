@@ -138,13 +138,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sid := q.Get("sid"); sid != "" {
 		sess := s.Socket(sid)
 		if sess == nil {
-			if transport == "polling" && r.Method == http.MethodGet && s.answerClosed(w, r, sid) {
+			if transport == eio.TransportPolling && r.Method == http.MethodGet && s.answerClosed(w, r, sid) {
 				return
 			}
 			s.refuse(w, r, http.StatusBadRequest, eio.CodeUnknownSID, map[string]any{"sid": sid})
 			return
 		}
-		if transport == "websocket" {
+		if transport == eio.TransportWebSocket {
 			if !isWS {
 				s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "TRANSPORT_HANDSHAKE_ERROR"})
 				return
@@ -152,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			sess.serveUpgrade(w, r)
 			return
 		}
-		if prev := sess.transportName(); prev != "polling" {
+		if prev := sess.transportName(); prev != eio.TransportPolling {
 			s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
 				"name": "TRANSPORT_MISMATCH", "transport": transport, "previousTransport": prev,
 			})
@@ -173,7 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusBadRequest, eio.CodeBadHandshakeMethod, map[string]any{"method": r.Method})
 		return
 	}
-	if transport == "websocket" && !isWS {
+	if transport == eio.TransportWebSocket && !isWS {
 		s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "TRANSPORT_HANDSHAKE_ERROR"})
 		return
 	}
@@ -199,11 +199,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.newID(r)
-	if transport == "websocket" {
+	if transport == eio.TransportWebSocket {
 		s.handshakeWebSocket(w, r, id)
 		return
 	}
-	sess, err := s.newSession(id, r, "polling", nil)
+	sess, err := s.newSession(id, r, eio.TransportPolling, nil)
 	if err != nil {
 		s.log.Debug("engine: handshake failed", "err", err)
 		if errors.Is(err, errDuplicateID) {
@@ -254,8 +254,8 @@ func (s *Server) newSession(id string, r *http.Request, transport string, ws wsC
 	s.mu.Unlock()
 
 	upgrades := []string{}
-	if transport == "polling" && !s.opts.DisallowUpgrades && s.opts.allows("websocket") {
-		upgrades = append(upgrades, "websocket")
+	if transport == eio.TransportPolling && !s.opts.DisallowUpgrades && s.opts.allows(eio.TransportWebSocket) {
+		upgrades = append(upgrades, eio.TransportWebSocket)
 	}
 	hs := eio.Handshake{
 		SID:          id,

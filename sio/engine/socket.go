@@ -9,17 +9,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
 )
 
-// Reasons a session closes, the strings of the official server.
+// Reasons a session closes, the strings of the official server (defined
+// once, in package sio).
 const (
-	ReasonTransportClose    = "transport close"
-	ReasonTransportError    = "transport error"
-	ReasonPingTimeout       = "ping timeout"
-	ReasonForcedClose       = "forced close"
-	ReasonForcedServerClose = "forced server close"
-	ReasonParseError        = "parse error"
+	ReasonTransportClose    = sio.ReasonTransportClose
+	ReasonTransportError    = sio.ReasonTransportError
+	ReasonPingTimeout       = sio.ReasonPingTimeout
+	ReasonForcedClose       = sio.ReasonForcedClose
+	ReasonForcedServerClose = sio.ReasonForcedServerClose
+	ReasonParseError        = sio.ReasonParseError
 )
 
 // Frame is one Engine.IO packet in its WebSocket form: for text, the packet
@@ -66,11 +68,13 @@ type Socket struct {
 	// transport they arrive on (a late POST and the new WebSocket).
 	recvMu sync.Mutex
 
-	mu          sync.Mutex
-	state       int
-	writing     bool    // a WebSocket writer goroutine is running
-	transport   string  // "polling" or "websocket"
-	ws          wsConn  // set once the WebSocket transport is in use
+	mu        sync.Mutex
+	state     uint8
+	writing   bool   // a WebSocket writer goroutine is running
+	transport string // eio.TransportPolling or eio.TransportWebSocket
+	ws        wsConn // set once the WebSocket transport is in use
+	// codec is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
+	codec       codec
 	queue       []Frame // waiting to be written
 	queuedBytes int
 	pongAt      int // 1 + the index in queue of the pong waiting there, if any
@@ -105,8 +109,6 @@ type Socket struct {
 
 	id  string
 	req Request
-	// codec is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
-	codec codec
 
 	ctx    context.Context // ends when the session closes
 	cancel context.CancelFunc
@@ -262,7 +264,7 @@ func (s *Socket) TrySend(frames ...Frame) bool {
 // idleWebSocketLocked reports whether the session is on a WebSocket whose
 // writer is idle, with nothing queued. s.mu held.
 func (s *Socket) idleWebSocketLocked() bool {
-	return s.transport == "websocket" && s.ws != nil && !s.writing && len(s.queue) == 0
+	return s.transport == eio.TransportWebSocket && s.ws != nil && !s.writing && len(s.queue) == 0
 }
 
 // writable reports whether frames sent now would go out at once.
@@ -276,7 +278,7 @@ func (s *Socket) writableLocked() bool {
 	if s.state != stateOpen {
 		return false
 	}
-	if s.transport == "websocket" {
+	if s.transport == eio.TransportWebSocket {
 		return !s.writing
 	}
 	return s.pollWaiting
@@ -308,7 +310,7 @@ func (s *Socket) wakeLocked() {
 	if s.state == stateClosed {
 		return
 	}
-	if s.transport == "websocket" && s.ws != nil {
+	if s.transport == eio.TransportWebSocket && s.ws != nil {
 		if !s.writing && len(s.queue) > 0 {
 			s.wakeWriterLocked()
 		}
@@ -483,7 +485,7 @@ func (s *Socket) closeWith(reason string, err error, graceful bool) {
 		return
 	}
 	s.state = stateClosing
-	if s.transport == "websocket" && s.ws != nil {
+	if s.transport == eio.TransportWebSocket && s.ws != nil {
 		// The writer closes the connection once the queue is empty.
 		if !s.writing {
 			s.startWriterLocked()

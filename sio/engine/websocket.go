@@ -137,7 +137,7 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, id s
 		s.log.Debug("engine: websocket accept failed", "err", err)
 		return
 	}
-	sess, err := s.newSession(id, r, "websocket", ws)
+	sess, err := s.newSession(id, r, eio.TransportWebSocket, ws)
 	if err != nil {
 		s.log.Debug("engine: handshake failed", "err", err)
 		if errors.Is(err, errDuplicateID) {
@@ -163,7 +163,7 @@ func (s *Socket) serveWebSocket(ws wsConn) {
 func (s *Socket) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	if s.srv.opts.DisallowUpgrades {
 		s.srv.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
-			"name": "TRANSPORT_MISMATCH", "transport": "websocket", "previousTransport": "polling",
+			"name": "TRANSPORT_MISMATCH", "transport": eio.TransportWebSocket, "previousTransport": eio.TransportPolling,
 		})
 		return
 	}
@@ -172,7 +172,7 @@ func (s *Socket) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	ok := s.state == stateOpen && s.transport == "polling" && s.probing == nil && !s.upgraded
+	ok := s.state == stateOpen && s.transport == eio.TransportPolling && s.probing == nil && !s.upgraded
 	if ok {
 		s.probing = ws
 	}
@@ -256,7 +256,7 @@ func (s *Socket) probe(ws wsConn) error {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: session closed or upgrade timed out", ErrClosed)
 	}
-	s.transport = "websocket"
+	s.transport = eio.TransportWebSocket
 	s.ws = ws
 	s.probing = nil
 	s.probed = false
@@ -274,7 +274,7 @@ func (s *Socket) probe(ws wsConn) error {
 	s.mu.Unlock()
 	s.srv.log.Debug("engine: upgraded", "sid", s.id)
 	if onUpgrade != nil {
-		s.callOnUpgrade(onUpgrade, "websocket")
+		s.callOnUpgrade(onUpgrade, eio.TransportWebSocket)
 	}
 	return nil
 }
@@ -347,7 +347,7 @@ func (srv *Server) flushLoop() {
 func (s *Socket) flushNow() {
 	s.mu.Lock()
 	ws := s.ws
-	if ws == nil || s.state != stateOpen || s.transport != "websocket" || len(s.queue) == 0 {
+	if ws == nil || s.state != stateOpen || s.transport != eio.TransportWebSocket || len(s.queue) == 0 {
 		s.startWriterLocked()
 		s.mu.Unlock()
 		return

@@ -595,10 +595,16 @@ type eventAck struct {
 	s    *Socket
 	id   uint64
 	sent atomic.Bool
-	// frame holds the acknowledgement's frame, sent once: no slice of
-	// its own to allocate.
+	// frame and buf hold the acknowledgement, sent once, which the engine
+	// owns afterwards: a usual one is encoded in buf, with no allocation
+	// of its own (the event and its acknowledgement are one).
 	frame [1]engine.Frame
+	buf   [ackInline]byte
 }
+
+// ackInline is the room an eventAck has for its acknowledgement: a short
+// reply fits.
+const ackInline = 128
 
 // ack sends the acknowledgement, once. Without attachments (the usual
 // case) the frame is the packet's header then the arguments, encoded in
@@ -610,7 +616,7 @@ func (a *eventAck) ack(args ...any) error {
 	}
 	s := a.s
 	p := parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: a.id, HasID: true}
-	buf := parser.AppendPacket(append(make([]byte, 0, 128), '4'), &p)
+	buf := parser.AppendPacket(append(a.buf[:0], '4'), &p)
 	head := len(buf)
 	buf, atts, err := parser.AppendArgs(buf, args)
 	if err != nil {

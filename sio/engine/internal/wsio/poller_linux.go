@@ -64,11 +64,9 @@ const epollET = 1 << 31
 const pollerRounds = 8
 
 // pollerYield is how many connections the poller reads before it lets the
-// handlers of what it delivered run. Measured with 1,000 clients in a
-// closed loop of acks: the whole batch of 128 between yields made each ack
-// cost about 15 % more server CPU than 8 or 16, whose state stays in the
-// caches; yielding after every connection cost more with 100 clients
-// (more wake-ups of the peers, whose replies came less together).
+// handlers of what it delivered run: often enough that a reply finds the
+// connection's state still in the caches, seldom enough that replies come
+// together (measured in docs/performance.md).
 const pollerYield = 16
 
 func newPoller(st *Stack) (*poller, error) {

@@ -113,32 +113,3 @@ func BenchmarkPollingSend(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkWSParser measures parsing a client's message: the header,
-// unmasking the payload into the message's buffer and, for text, checking
-// it is UTF-8.
-func BenchmarkWSParser(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		b0   byte
-		data string
-	}{
-		{"text-12", 0x81, "4hello world"},
-		{"text-1KiB", 0x81, "4" + strings.Repeat("abcdefghijklmnop", 64)},
-		{"text-1KiB-non-ASCII", 0x81, "4" + strings.Repeat("h\u00e9llo w\u00f6rld \u20ac", 64)},
-		{"binary-64KiB", 0x82, strings.Repeat("\xfe\x01", 32<<10)},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			frame := maskedFrame(bc.b0, bc.data)
-			p := wsParser{limit: 1 << 20}
-			b.SetBytes(int64(len(bc.data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				_, f, ok, err := p.next(frame)
-				if err != nil || !ok || len(f.data) != len(bc.data) {
-					b.Fatal(err, ok)
-				}
-			}
-		})
-	}
-}

@@ -22,8 +22,7 @@ const maxClosedSessions = 4096
 // closedSession is what answering a GET of a closed session takes: the
 // framing of its client's protocol.
 type closedSession struct {
-	protocol int
-	b64      bool
+	codec codec
 }
 
 type closedEntry struct {

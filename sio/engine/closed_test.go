@@ -14,11 +14,11 @@ import (
 func TestClosedSessionsExpireAndStayBounded(t *testing.T) {
 	var c closedSessions
 	t0 := time.Unix(1000, 0)
-	c.add("a", closedSession{protocol: 4}, t0)
-	c.add("b", closedSession{protocol: 3, b64: true}, t0.Add(time.Second))
+	c.add("a", closedSession{codec: codec4}, t0)
+	c.add("b", closedSession{codec: codec3Base64}, t0.Add(time.Second))
 	got, ok := c.take("b", t0.Add(time.Second))
 	require.True(t, ok)
-	assert.Equal(t, closedSession{protocol: 3, b64: true}, got)
+	assert.Equal(t, closedSession{codec: codec3Base64}, got)
 	_, ok = c.take("b", t0.Add(time.Second))
 	assert.False(t, ok, "answered once")
 	_, ok = c.take("a", t0.Add(closedSessionGrace+time.Nanosecond))
@@ -26,7 +26,7 @@ func TestClosedSessionsExpireAndStayBounded(t *testing.T) {
 	assert.Zero(t, c.len(), "expired entries are dropped")
 
 	for i := range maxClosedSessions + 10 {
-		c.add(strconv.Itoa(i), closedSession{protocol: 4}, t0)
+		c.add(strconv.Itoa(i), closedSession{codec: codec4}, t0)
 	}
 	assert.Equal(t, maxClosedSessions, c.len())
 	_, ok = c.take("0", t0)

@@ -84,7 +84,7 @@ func newHarness(t testing.TB, opts *Options, setup ...func(*harness)) *harness {
 		closes:    make(chan closeEvent, 100),
 		closeSeen: make(map[string]int),
 	}
-	h.srv.noPoller = os.Getenv(goroutineReadersEnv) != ""
+	h.srv.ws.NoPoller = os.Getenv(goroutineReadersEnv) != ""
 	for _, f := range setup {
 		f(h)
 	}
@@ -229,7 +229,7 @@ func (h *harness) pollPending(sid string) <-chan response {
 	sess := h.srv.Socket(sid)
 	require.NotNil(h.t, sess)
 	ch := h.pollAsync(sid)
-	h.eventually("GET pending", func() bool { return sess.Writable() })
+	h.eventually("GET pending", func() bool { return sess.writable() })
 	return ch
 }
 

@@ -174,7 +174,7 @@ func (o *Options) withDefaults() Options {
 		c.MaxHTTPBufferSize = 1e6
 	}
 	if len(c.Transports) == 0 {
-		c.Transports = []string{"polling", "websocket"}
+		c.Transports = []string{eio.TransportPolling, eio.TransportWebSocket}
 	}
 	if c.MaxQueuedBytes == 0 {
 		c.MaxQueuedBytes = 64 << 20

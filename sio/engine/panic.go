@@ -40,8 +40,8 @@ func (s *Socket) recovered(handler string, r any) *PanicError {
 }
 
 // callOnMessage calls fn, the session's OnMessage handler. A panic in it
-// closes only this session: the read path (a poller serving many sessions,
-// a reader goroutine, a POST) goes on.
+// closes only this session: the read path (which may serve other
+// sessions, or a POST) goes on.
 func (s *Socket) callOnMessage(fn func([]byte, bool), data []byte, binary bool) {
 	defer func() {
 		if r := recover(); r != nil {

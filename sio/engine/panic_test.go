@@ -114,7 +114,7 @@ func TestPanicInOnMessage(t *testing.T) {
 			h := newHarness(t, &opts, func(h *harness) {
 				h.onMessage = echoOrPanic
 				if p.goroutines {
-					h.srv.noPoller = true
+					h.srv.ws.NoPoller = true
 				}
 			})
 			victim, victimSID := h.wsHandshake()
@@ -128,15 +128,15 @@ func TestPanicInOnMessage(t *testing.T) {
 				others[sid] = c
 			}
 			if p.name == "poller" {
-				vp := h.srv.Socket(victimSID).ws.poll.Load()
+				vp := pollerOf(h.srv.Socket(victimSID))
 				require.NotNil(t, vp, "the victim is read by a poller")
 				shared := false
 				for sid := range others {
-					shared = shared || h.srv.Socket(sid).ws.poll.Load() == vp
+					shared = shared || pollerOf(h.srv.Socket(sid)) == vp
 				}
 				require.True(t, shared, "another session is read by the victim's poller")
 			} else {
-				require.Nil(t, h.srv.Socket(victimSID).ws.poll.Load(), "the victim is read by a goroutine")
+				require.Nil(t, pollerOf(h.srv.Socket(victimSID)), "the victim is read by a goroutine")
 			}
 
 			writeWS(t, victim, "4boom")

@@ -34,7 +34,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 		s.closeWith(ReasonTransportError, errPollOverlap, false)
 		return
 	}
-	if s.transport != "polling" {
+	if s.transport != eio.TransportPolling {
 		s.mu.Unlock()
 		s.refuseUpgraded(w, r)
 		return
@@ -66,7 +66,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		if s.transport != "polling" {
+		if s.transport != eio.TransportPolling {
 			// Upgraded while this GET waited: it is answered as if it came
 			// after the upgrade. The client sent the upgrade packet before
 			// this GET, or with nothing between (it stopped polling), and
@@ -137,7 +137,7 @@ const upgradeCheck = 100 * time.Millisecond
 // as upstream does.
 func (s *Socket) refuseUpgraded(w http.ResponseWriter, r *http.Request) {
 	s.srv.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
-		"name": "TRANSPORT_MISMATCH", "transport": "polling", "previousTransport": "websocket",
+		"name": "TRANSPORT_MISMATCH", "transport": eio.TransportPolling, "previousTransport": eio.TransportWebSocket,
 	})
 }
 
@@ -210,7 +210,7 @@ func (s *Socket) closeFromClient() {
 	s.recvMu.Lock() // in order with the packets before it, as onPacket
 	defer s.recvMu.Unlock()
 	s.mu.Lock()
-	if s.state != stateClosed && s.transport == "polling" {
+	if s.state != stateClosed && s.transport == eio.TransportPolling {
 		s.closedByClient = true
 	}
 	s.mu.Unlock()
@@ -256,16 +256,8 @@ func encodePayload(frames []Frame) []byte {
 // writePayload answers a long-polling GET with frames (none makes a noop),
 // in the framing of the client's protocol.
 func (s *Socket) writePayload(w http.ResponseWriter, r *http.Request, frames []Frame) {
-	if s.protocol == protocol3 {
-		body, binary := encodePayloadV3(frames, !s.b64)
-		contentType := textPlain
-		if binary {
-			contentType = "application/octet-stream"
-		}
-		s.respond(w, r, contentType, body, true)
-		return
-	}
-	s.respond(w, r, textPlain, encodePayload(frames), true)
+	body, contentType := s.codec.encodePayload(frames)
+	s.respond(w, r, contentType, body, true)
 }
 
 // textPlain is the content type of polling payloads; explicit UTF-8 is
@@ -300,7 +292,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.mu.Lock()
-		polling := s.transport == "polling"
+		polling := s.transport == eio.TransportPolling
 		s.mu.Unlock()
 		if polling {
 			// Once upgraded, a late POST failing is no longer the
@@ -314,8 +306,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	binary := r.Header.Get("Content-Type") == "application/octet-stream"
-	if binary && s.protocol != protocol3 {
-		// Binary polling bodies are Engine.IO v3 only.
+	if binary && !s.codec.binaryPayloads() {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.closeWith(ReasonTransportError, ErrInvalidPacket, false)
 		return
@@ -329,12 +320,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var packets []eio.Packet
-	if s.protocol == protocol3 {
-		packets, err = decodePayloadV3(body, binary)
-	} else {
-		packets, err = eio.DecodePayload(nil, body, eio.Limits{MaxBytes: int(limit)})
-	}
+	packets, err := s.codec.decodePayload(body, binary, limit)
 	if err != nil {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
 		s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)

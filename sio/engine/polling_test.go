@@ -41,7 +41,19 @@ func TestPollingHandshake(t *testing.T) {
 	assert.NoError(t, sess.Context().Err())
 
 	// The next GET waits: nothing is queued.
-	assert.False(t, sess.Writable())
+	assert.False(t, sess.writable())
+}
+
+// TestPollingTrySend checks a volatile send is dropped while no GET is
+// pending, and goes out on the GET that is.
+func TestPollingTrySend(t *testing.T) {
+	h := newHarness(t, nil)
+	sid, _ := h.handshake()
+	sess := h.nextConn()
+	assert.False(t, sess.TrySend(Frame{Data: []byte("4dropped")}), "no GET pending")
+	ch := h.pollPending(sid)
+	assert.True(t, sess.TrySend(Frame{Data: []byte("4sent")}))
+	assert.Equal(t, "4sent", recv(t, ch).body)
 }
 
 func TestPollingHandshakeOptions(t *testing.T) {
@@ -223,7 +235,7 @@ func TestPollingClientGoneEndsSession(t *testing.T) {
 		}
 		done <- err
 	}()
-	h.eventually("GET pending", h.srv.Socket(sid).Writable)
+	h.eventually("GET pending", h.srv.Socket(sid).writable)
 	cancel()
 	assert.Error(t, recv(t, done))
 	ev := h.nextClose()

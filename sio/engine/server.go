@@ -14,8 +14,8 @@
 // Options.Logger with its stack ("engine: handler panicked"), and closes
 // that session alone, at once, with reason "transport error" and a
 // *PanicError (OnClose gets both; a panic in OnConnection makes the
-// handshake fail). The read path goes on: a poller keeps serving its other
-// sessions. A panic in OnClose is logged, and the release of the session
+// handshake fail). The read path goes on serving the other sessions it
+// serves. A panic in OnClose is logged, and the release of the session
 // completes.
 package engine
 
@@ -58,17 +58,14 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// The buffers WebSocket writers gather a batch in, and readers read
-	// into (see corkConn).
-	corkBufs, readBufs sync.Pool
+	// What the WebSockets share: buffers, pollers (see wsio).
+	ws *wsStack
 
 	// WebSocket sessions with something to write, served by up to
 	// GOMAXPROCS flusher goroutines (see flushLoop).
 	flushMu      sync.Mutex
 	flushQueue   fifo.Queue[*Socket]
 	flushWorkers int
-
-	pollerSet // see poller_linux.go
 }
 
 // NewServer returns a server configured by opts (nil means all defaults).
@@ -141,13 +138,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sid := q.Get("sid"); sid != "" {
 		sess := s.Socket(sid)
 		if sess == nil {
-			if transport == "polling" && r.Method == http.MethodGet && s.answerClosed(w, r, sid) {
+			if transport == eio.TransportPolling && r.Method == http.MethodGet && s.answerClosed(w, r, sid) {
 				return
 			}
 			s.refuse(w, r, http.StatusBadRequest, eio.CodeUnknownSID, map[string]any{"sid": sid})
 			return
 		}
-		if transport == "websocket" {
+		if transport == eio.TransportWebSocket {
 			if !isWS {
 				s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "TRANSPORT_HANDSHAKE_ERROR"})
 				return
@@ -155,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			sess.serveUpgrade(w, r)
 			return
 		}
-		if prev := sess.transportName(); prev != "polling" {
+		if prev := sess.transportName(); prev != eio.TransportPolling {
 			s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{
 				"name": "TRANSPORT_MISMATCH", "transport": transport, "previousTransport": prev,
 			})
@@ -176,7 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusBadRequest, eio.CodeBadHandshakeMethod, map[string]any{"method": r.Method})
 		return
 	}
-	if transport == "websocket" && !isWS {
+	if transport == eio.TransportWebSocket && !isWS {
 		s.refuse(w, r, http.StatusBadRequest, eio.CodeBadRequest, map[string]any{"name": "TRANSPORT_HANDSHAKE_ERROR"})
 		return
 	}
@@ -202,11 +199,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.newID(r)
-	if transport == "websocket" {
+	if transport == eio.TransportWebSocket {
 		s.handshakeWebSocket(w, r, id)
 		return
 	}
-	sess, err := s.newSession(id, r, "polling", nil)
+	sess, err := s.newSession(id, r, eio.TransportPolling, nil)
 	if err != nil {
 		s.log.Debug("engine: handshake failed", "err", err)
 		if errors.Is(err, errDuplicateID) {
@@ -241,7 +238,7 @@ func (s *Server) abort(w http.ResponseWriter, r *http.Request, status int, code 
 // heartbeat and calls the connection handler. It fails when the server is
 // closed, the id is taken, or the session was closed by the time the
 // handler returned.
-func (s *Server) newSession(id string, r *http.Request, transport string, ws *wsConn) (*Socket, error) {
+func (s *Server) newSession(id string, r *http.Request, transport string, ws wsConn) (*Socket, error) {
 	sess := newSocket(s, id, r, transport, ws)
 	s.mu.Lock()
 	if s.closed {
@@ -257,8 +254,8 @@ func (s *Server) newSession(id string, r *http.Request, transport string, ws *ws
 	s.mu.Unlock()
 
 	upgrades := []string{}
-	if transport == "polling" && !s.opts.DisallowUpgrades && s.opts.allows("websocket") {
-		upgrades = append(upgrades, "websocket")
+	if transport == eio.TransportPolling && !s.opts.DisallowUpgrades && s.opts.allows(eio.TransportWebSocket) {
+		upgrades = append(upgrades, eio.TransportWebSocket)
 	}
 	hs := eio.Handshake{
 		SID:          id,
@@ -302,7 +299,7 @@ func (s *Server) remove(sess *Socket, byClient bool) {
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
 		if byClient && !s.closed {
-			s.closedByClient.add(sess.id, closedSession{protocol: sess.protocol, b64: sess.b64}, time.Now())
+			s.closedByClient.add(sess.id, closedSession{codec: sess.codec}, time.Now())
 		}
 	}
 	s.mu.Unlock()
@@ -319,7 +316,7 @@ func (s *Server) answerClosed(w http.ResponseWriter, r *http.Request, sid string
 	if !ok {
 		return false
 	}
-	gone := &Socket{srv: s, id: sid, protocol: cs.protocol, b64: cs.b64}
+	gone := &Socket{srv: s, id: sid, codec: cs.codec}
 	gone.writePayload(w, r, nil)
 	return true
 }

@@ -358,7 +358,7 @@ func TestSocketCloseGracefulPolling(t *testing.T) {
 		require.NoError(t, sess.SendMessage([]byte{1}, true))
 		sess.Close()
 		sess.Close() // idempotent
-		assert.False(t, sess.Writable())
+		assert.False(t, sess.writable())
 		select {
 		case ev := <-h.closes:
 			t.Fatalf("closed before the queue was delivered: %+v", ev)

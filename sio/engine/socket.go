@@ -9,17 +9,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
 )
 
-// Reasons a session closes, the strings of the official server.
+// Reasons a session closes, the strings of the official server (defined
+// once, in package sio).
 const (
-	ReasonTransportClose    = "transport close"
-	ReasonTransportError    = "transport error"
-	ReasonPingTimeout       = "ping timeout"
-	ReasonForcedClose       = "forced close"
-	ReasonForcedServerClose = "forced server close"
-	ReasonParseError        = "parse error"
+	ReasonTransportClose    = sio.ReasonTransportClose
+	ReasonTransportError    = sio.ReasonTransportError
+	ReasonPingTimeout       = sio.ReasonPingTimeout
+	ReasonForcedClose       = sio.ReasonForcedClose
+	ReasonForcedServerClose = sio.ReasonForcedServerClose
+	ReasonParseError        = sio.ReasonParseError
 )
 
 // Frame is one Engine.IO packet in its WebSocket form: for text, the packet
@@ -29,6 +31,13 @@ const (
 type Frame struct {
 	Data   []byte
 	Binary bool
+	// Fanout marks a frame of a packet sent to many sessions (a
+	// broadcast). Send hands such frames to the server's flusher
+	// goroutines, which write a fan-out session after session and
+	// gather the frames that queue on a session meanwhile into one write;
+	// a frame for one session is written by the sending goroutine when the
+	// session's writer is idle. Both are measured in docs/performance.md.
+	Fanout bool
 	// ctl is set on a WebSocket control frame the engine queues itself, a
 	// pong (see Socket.answerPing), so that it goes out in queue order.
 	ctl byte
@@ -59,11 +68,13 @@ type Socket struct {
 	// transport they arrive on (a late POST and the new WebSocket).
 	recvMu sync.Mutex
 
-	mu          sync.Mutex
-	state       int
-	writing     bool    // a WebSocket writer goroutine is running
-	transport   string  // "polling" or "websocket"
-	ws          *wsConn // set once the WebSocket transport is in use
+	mu        sync.Mutex
+	state     uint8
+	writing   bool   // a WebSocket writer goroutine is running
+	transport string // eio.TransportPolling or eio.TransportWebSocket
+	ws        wsConn // set once the WebSocket transport is in use
+	// codec is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
+	codec       codec
 	queue       []Frame // waiting to be written
 	queuedBytes int
 	pongAt      int // 1 + the index in queue of the pong waiting there, if any
@@ -80,8 +91,8 @@ type Socket struct {
 	// POSTed on polling; its GET gets a noop, not a close packet.
 	closedByClient bool
 	// upgrade
-	probing  *wsConn // the WebSocket of the upgrade under way
-	probed   bool    // the probe was answered: a GET gets a noop after upgradeCheck
+	probing  wsConn // the WebSocket of the upgrade under way
+	probed   bool   // the probe was answered: a GET gets a noop after upgradeCheck
 	probedAt time.Time
 	upgraded bool
 	// heartbeat: one timer, alternately waiting to ping and waiting for the pong
@@ -98,24 +109,18 @@ type Socket struct {
 
 	id  string
 	req Request
-	// protocol is the Engine.IO revision of the client: 4, or 3 (AllowEIO3).
-	protocol int
-	// b64 is set when a protocol 3 client asked for binary as base64
-	// (the "b64" query parameter of its handshake).
-	b64 bool
 
 	ctx    context.Context // ends when the session closes
 	cancel context.CancelFunc
 }
 
-func newSocket(srv *Server, id string, r *http.Request, transport string, ws *wsConn) *Socket {
+func newSocket(srv *Server, id string, r *http.Request, transport string, ws wsConn) *Socket {
 	ctx, cancel := context.WithCancel(srv.ctx)
 	q := r.URL.Query()
 	return &Socket{
-		srv:      srv,
-		id:       id,
-		protocol: requestProtocol(q),
-		b64:      q.Has("b64"),
+		srv:   srv,
+		id:    id,
+		codec: codecFor(q),
 		req: Request{
 			Header:     r.Header.Clone(),
 			Query:      q,
@@ -158,7 +163,7 @@ func (s *Socket) Request() *Request { return &s.req }
 
 // Protocol returns the Engine.IO protocol revision of the client: 4, or 3
 // for the clients Options.AllowEIO3 lets in.
-func (s *Socket) Protocol() int { return s.protocol }
+func (s *Socket) Protocol() int { return s.codec.protocol() }
 
 // Context returns a context that ends when the session closes.
 func (s *Socket) Context() context.Context { return s.ctx }
@@ -174,10 +179,9 @@ func (s *Socket) transportName() string {
 
 // OnMessage sets the handler of received messages. It is called from the
 // session's read path, one message at a time (never concurrently) and in
-// order; data is owned by the handler. It must not block: on Linux, the
-// WebSockets of many sessions are read by one goroutine (a poller), which
-// calls the handlers of all of them. Hand long work to another goroutine.
-// Set it from the server's OnConnection handler.
+// order; data is owned by the handler. It must not block: the read path
+// that calls it may serve other sessions too. Hand long work to another
+// goroutine. Set it from the server's OnConnection handler.
 func (s *Socket) OnMessage(fn func(data []byte, binary bool)) {
 	s.mu.Lock()
 	s.onMessage = fn
@@ -213,15 +217,27 @@ func (s *Socket) SendMessage(data []byte, binary bool) error {
 	return s.Send(Frame{Data: f})
 }
 
-// Send queues frames, which are sent together, in order, with nothing
-// between them. The frames must not be modified afterwards. It returns
-// ErrClosed once the session is closing or closed, and ErrQueueFull when
-// the frames overflow Options.MaxQueuedBytes, which closes the session.
+// Send sends frames together, in order, with nothing between them. The
+// frames must not be modified afterwards. It never waits on the network:
+// on a WebSocket whose writer is idle, the calling goroutine writes frames
+// for this session alone as far as the connection takes them without
+// waiting (which saves a hand-off); what is left, Fanout frames, and
+// anything sent while a write is under way go to the session's writer (see
+// Frame.Fanout). It returns ErrClosed once the session is closing or
+// closed, and ErrQueueFull when the frames overflow
+// Options.MaxQueuedBytes, which closes the session.
 func (s *Socket) Send(frames ...Frame) error {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
 		return ErrClosed
+	}
+	if len(frames) > 0 && !frames[0].Fanout && s.idleWebSocketLocked() {
+		s.writing = true // this goroutine is the writer for now
+		ws := s.ws
+		s.mu.Unlock()
+		s.writeNow(ws, frames, false)
+		return nil
 	}
 	overflow := s.enqueueLocked(frames...)
 	s.mu.Unlock()
@@ -232,32 +248,37 @@ func (s *Socket) Send(frames ...Frame) error {
 	return nil
 }
 
-// cloneFrames copies frames and their data (in one buffer).
-func cloneFrames(frames []Frame) []Frame {
-	n := 0
-	for _, f := range frames {
-		n += len(f.Data)
+// TrySend is Send for a volatile packet: the frames are sent only when they
+// would go out at once (a long-poll is waiting, or the WebSocket writer is
+// idle), and dropped otherwise. It reports whether they were sent.
+func (s *Socket) TrySend(frames ...Frame) bool {
+	s.mu.Lock()
+	if !s.writableLocked() {
+		s.mu.Unlock()
+		return false
 	}
-	buf := make([]byte, 0, n)
-	out := make([]Frame, len(frames))
-	for i, f := range frames {
-		start := len(buf)
-		buf = append(buf, f.Data...)
-		out[i] = Frame{Data: buf[start:len(buf):len(buf)], Binary: f.Binary}
-	}
-	return out
+	s.mu.Unlock()
+	return s.Send(frames...) == nil
 }
 
-// Writable reports whether a packet sent now would go out at once: a
-// long-poll is waiting, or the WebSocket writer is idle. Volatile packets
-// are dropped when it is false.
-func (s *Socket) Writable() bool {
+// idleWebSocketLocked reports whether the session is on a WebSocket whose
+// writer is idle, with nothing queued. s.mu held.
+func (s *Socket) idleWebSocketLocked() bool {
+	return s.transport == eio.TransportWebSocket && s.ws != nil && !s.writing && len(s.queue) == 0
+}
+
+// writable reports whether frames sent now would go out at once.
+func (s *Socket) writable() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.writableLocked()
+}
+
+func (s *Socket) writableLocked() bool {
 	if s.state != stateOpen {
 		return false
 	}
-	if s.transport == "websocket" {
+	if s.transport == eio.TransportWebSocket {
 		return !s.writing
 	}
 	return s.pollWaiting
@@ -289,7 +310,7 @@ func (s *Socket) wakeLocked() {
 	if s.state == stateClosed {
 		return
 	}
-	if s.transport == "websocket" && s.ws != nil {
+	if s.transport == eio.TransportWebSocket && s.ws != nil {
 		if !s.writing && len(s.queue) > 0 {
 			s.wakeWriterLocked()
 		}
@@ -322,7 +343,7 @@ func (s *Socket) takeQueueLocked() []Frame {
 func (s *Socket) startHeartbeat() {
 	s.mu.Lock()
 	if s.state == stateOpen {
-		if s.protocol == protocol3 {
+		if s.codec.clientPings() {
 			s.awaitPong = true // the timer ends the session when it fires
 			s.timer = time.AfterFunc(s.pingTimeoutV3(), s.onTimer)
 		} else {
@@ -413,7 +434,7 @@ func (s *Socket) onPacket(p eio.Packet) {
 			s.callOnMessage(onMessage, p.Data, p.Binary)
 		}
 	case eio.Pong:
-		if s.protocol == protocol3 {
+		if s.codec.clientPings() {
 			s.closeWith(ReasonTransportError, errHeartbeatDirection, false)
 			return
 		}
@@ -421,7 +442,7 @@ func (s *Socket) onPacket(p eio.Packet) {
 	case eio.Close:
 		s.closeWith(ReasonTransportClose, nil, false)
 	case eio.Ping:
-		if s.protocol == protocol3 {
+		if s.codec.clientPings() {
 			s.onPingV3()
 			return
 		}
@@ -464,7 +485,7 @@ func (s *Socket) closeWith(reason string, err error, graceful bool) {
 		return
 	}
 	s.state = stateClosing
-	if s.transport == "websocket" && s.ws != nil {
+	if s.transport == eio.TransportWebSocket && s.ws != nil {
 		// The writer closes the connection once the queue is empty.
 		if !s.writing {
 			s.startWriterLocked()
@@ -519,9 +540,9 @@ func (s *Socket) finish(graceful bool) {
 	s.srv.remove(s, byClient)
 	if ws != nil {
 		if graceful {
-			ws.close(s.srv)
+			ws.Close()
 		} else {
-			ws.closeNow()
+			ws.CloseNow()
 		}
 	}
 	s.cancel()

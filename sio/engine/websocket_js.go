@@ -3,8 +3,6 @@
 package engine
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
 	"github.com/gosio/socketio/sio/eio"
@@ -12,16 +10,8 @@ import (
 
 // The server side of WebSocket is not available in the browser build; the
 // package compiles so that shared code can be vetted for js/wasm.
-type wsConn struct{}
 
-type pollerSet struct{ noPoller bool }
-
-var errNoWebSocket = errors.New("engine: WebSocket server not available on js/wasm")
-
-func (w *wsConn) write(context.Context, Frame) error       { return errNoWebSocket }
-func (w *wsConn) read(context.Context) (eio.Packet, error) { return eio.Packet{}, errNoWebSocket }
-func (w *wsConn) close(*Server)                            {}
-func (w *wsConn) closeNow()                                {}
+type wsStack struct{}
 
 func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, _ string) {
 	s.abort(w, r, http.StatusBadRequest, eio.CodeUnknownTransport, "")
@@ -37,9 +27,5 @@ func (s *Server) initWebSocket() {}
 
 func (s *Socket) wakeWriterLocked() { s.startWriterLocked() }
 
-// SendNow is Send: there is no WebSocket server in js/wasm.
-func (s *Socket) SendNow(frames ...Frame) error { return s.Send(frames...) }
-
-// SendNowCopy is Send of a copy of frames, whose data the caller reuses
-// once it returns.
-func (s *Socket) SendNowCopy(frames ...Frame) error { return s.Send(cloneFrames(frames)...) }
+// writeNow is never called: no session has a WebSocket in js/wasm.
+func (s *Socket) writeNow(wsConn, []Frame, bool) {}

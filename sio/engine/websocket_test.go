@@ -127,7 +127,7 @@ func TestWebSocketIdleSessionHasNoWriter(t *testing.T) {
 	sess := h.nextConn()
 	eventually(t, "writer gone after the open packet", func() bool { return !writerRunning() })
 	// The writer role is given up just after the last write.
-	eventually(t, "the session writable", sess.Writable)
+	eventually(t, "the session writable", sess.writable)
 	for i := range 3 {
 		require.NoError(t, sess.SendMessage([]byte(strconv.Itoa(i)), false))
 		assert.Equal(t, "4"+strconv.Itoa(i), readWSText(t, c))
@@ -360,11 +360,11 @@ func assertBody(t *testing.T, res *http.Response, want string) {
 	assert.Equal(t, want, string(b))
 }
 
-// TestWebSocketSendNowNeverBlocks fills the connection of a client that
-// does not read: SendNow returns every time (what the socket does not take
+// TestWebSocketSendNeverBlocks fills the connection of a client that
+// does not read: Send returns every time (what the socket does not take
 // goes to the writer goroutine), and once the client reads, every message
 // arrives, in order.
-func TestWebSocketSendNowNeverBlocks(t *testing.T) {
+func TestWebSocketSendNeverBlocks(t *testing.T) {
 	h := newHarness(t, &Options{MaxQueuedBytes: 64 << 20})
 	c, _ := h.wsHandshake()
 	c.SetReadLimit(1 << 20)
@@ -376,13 +376,13 @@ func TestWebSocketSendNowNeverBlocks(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := range n {
-			if err := sess.SendNow(Frame{Data: []byte("4" + strconv.Itoa(i) + payload)}); err != nil {
-				t.Errorf("SendNow %d: %v", i, err)
+			if err := sess.Send(Frame{Data: []byte("4" + strconv.Itoa(i) + payload)}); err != nil {
+				t.Errorf("Send %d: %v", i, err)
 				return
 			}
 		}
 	}()
-	recv(t, done) // fails after waitTimeout if a SendNow blocked
+	recv(t, done) // fails after waitTimeout if a Send blocked
 
 	for i := range n {
 		got := readWSText(t, c)

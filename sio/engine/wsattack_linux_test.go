@@ -60,7 +60,7 @@ func TestAnnouncedFrameMemory(t *testing.T) {
 		t.Run(rp.name, func(t *testing.T) {
 			const clients = 300
 			srv := NewServer(nil) // MaxHTTPBufferSize 1e6: the frame is allowed
-			srv.noPoller = rp.noPoller
+			srv.ws.NoPoller = rp.noPoller
 			opened := make(chan *Socket, clients)
 			srv.OnConnection(func(s *Socket) { opened <- s })
 			ts := httptest.NewUnstartedServer(srv)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosio/socketio/internal/wsframe"
 )
 
 // readPaths are the two ways the engine reads the WebSockets it speaks
@@ -39,7 +41,7 @@ func usage() (goroutines int, bytes uint64) {
 func TestPingFlood(t *testing.T) {
 	for _, rp := range readPaths {
 		t.Run(rp.name, func(t *testing.T) {
-			h := newHarness(t, nil, func(h *harness) { h.srv.noPoller = rp.noPoller })
+			h := newHarness(t, nil, func(h *harness) { h.srv.ws.NoPoller = rp.noPoller })
 			w, _ := h.dialRawWS(t, "")
 			h.nextConn()
 			g0, m0 := usage()
@@ -52,7 +54,7 @@ func TestPingFlood(t *testing.T) {
 			for i := 0; i < pings; i += batch {
 				var b []byte
 				for j := i; j < i+batch; j++ {
-					b = append(b, maskedFrame(0x80|opPing, string(payload(j)))...)
+					b = append(b, wsframe.AppendMasked(nil, opPing, payload(j), 0x06070809)...)
 				}
 				_, err := w.c.Write(b)
 				require.NoError(t, err, "the server reads on while the client does not")
@@ -92,7 +94,7 @@ func TestPongAfterQueuedData(t *testing.T) {
 	for _, rp := range readPaths {
 		t.Run(rp.name, func(t *testing.T) {
 			h := newHarness(t, nil, func(h *harness) {
-				h.srv.noPoller = rp.noPoller
+				h.srv.ws.NoPoller = rp.noPoller
 				h.onMessage = func(s *Socket, data []byte, binary bool) {
 					// Each message is answered by a large one, so that the
 					// server's writes soon wait for the client.

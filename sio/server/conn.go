@@ -267,23 +267,27 @@ func connectErrorPayload(err error) []byte {
 	return b
 }
 
-// write queues the frames of one packet; it reports whether they were
-// queued (false when closed, or volatile and the transport is busy). A
-// direct packet (for this connection alone) may be written by the calling
-// goroutine (engine.Socket.SendNow); a broadcast's are handed to the
-// connections' writers.
-func (c *conn) write(frames []engine.Frame, volatile, direct bool) bool {
-	if volatile && !c.eng.Writable() {
-		return false
-	}
-	if direct {
-		return c.eng.SendNow(frames...) == nil
+// write sends the frames of one packet; it reports whether they were sent
+// (false when closed, or volatile and the transport is busy).
+func (c *conn) write(frames []engine.Frame, volatile bool) bool {
+	if volatile {
+		return c.eng.TrySend(frames...)
 	}
 	return c.eng.Send(frames...) == nil
 }
 
 func (c *conn) writePacket(p *parser.Packet) bool {
-	return c.write(encodeFrames(p), false, true)
+	return c.write(encodeFrames(p), false)
+}
+
+// encodeFanout is encodeFrames for a packet sent to many sockets (see
+// engine.Frame.Fanout).
+func encodeFanout(p *parser.Packet) []engine.Frame {
+	frames := encodeFrames(p)
+	for i := range frames {
+		frames[i].Fanout = true
+	}
+	return frames
 }
 
 // encodeFrames returns the Engine.IO frames of a packet: the text frame

@@ -160,9 +160,6 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// ackBufs holds the buffers acknowledgements are encoded in (*ackBuf).
-	ackBufs sync.Pool
-
 	goMu    sync.Mutex
 	stopped bool           // no goroutine may start any more
 	idle    []chan func()  // parked goroutines, waiting for work (see spawn)

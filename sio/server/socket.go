@@ -344,41 +344,21 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 		return s.nsp.adapter.Broadcast(p, &BroadcastOptions{Rooms: []Room{s.id}, Volatile: volatile})
 	}
 	s.notifyOutgoing(p)
-	if !s.deliverDirect(encodeFrames(p), volatile) && !volatile {
+	if !s.deliver(encodeFrames(p), volatile) && !volatile {
 		return sio.ErrDisconnected
 	}
 	return nil
 }
 
-// deliver queues the frames of a packet for the socket unless it is
-// disconnected; it reports whether they were queued.
+// deliver sends the frames of a packet to the socket unless it is
+// disconnected; it reports whether they were sent.
 func (s *Socket) deliver(frames []engine.Frame, volatile bool) bool {
-	return s.deliverTo(frames, volatile, false)
-}
-
-// deliverDirect is deliver for a packet to this socket alone.
-func (s *Socket) deliverDirect(frames []engine.Frame, volatile bool) bool {
-	return s.deliverTo(frames, volatile, true)
-}
-
-// deliverTransient is deliverDirect for frames whose data the caller
-// reuses once it returns (see engine.Socket.SendNowCopy).
-func (s *Socket) deliverTransient(frames []engine.Frame) bool {
 	s.wmu.RLock()
 	defer s.wmu.RUnlock()
 	if !s.connected.Load() {
 		return false
 	}
-	return s.conn.eng.SendNowCopy(frames...) == nil
-}
-
-func (s *Socket) deliverTo(frames []engine.Frame, volatile, direct bool) bool {
-	s.wmu.RLock()
-	defer s.wmu.RUnlock()
-	if !s.connected.Load() {
-		return false
-	}
-	return s.conn.write(frames, volatile, direct)
+	return s.conn.write(frames, volatile)
 }
 
 func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
@@ -496,7 +476,7 @@ func (s *Socket) emitWithAck(ctx context.Context, timeout time.Duration, event s
 	id := s.registerAck(func(a sio.Args, err error) { ch <- result{a, err} }, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
-	if !s.deliverDirect(encodeFrames(p), false) {
+	if !s.deliver(encodeFrames(p), false) {
 		s.cancelAck(id)
 		return nil, sio.ErrDisconnected
 	}
@@ -522,7 +502,7 @@ func (s *Socket) emitWithCallback(timeout time.Duration, fn func(sio.Args, error
 	}, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
-	if !s.deliverDirect(encodeFrames(p), false) {
+	if !s.deliver(encodeFrames(p), false) {
 		s.cancelAck(id)
 		return sio.ErrDisconnected
 	}
@@ -615,57 +595,40 @@ type eventAck struct {
 	s    *Socket
 	id   uint64
 	sent atomic.Bool
+	// frame and buf hold the acknowledgement, sent once, which the engine
+	// owns afterwards: a usual one is encoded in buf, with no allocation
+	// of its own (the event and its acknowledgement are one).
+	frame [1]engine.Frame
+	buf   [ackInline]byte
 }
 
-// ackBuf is a buffer an acknowledgement is encoded in, with its frame,
-// taken from and given back to Server.ackBufs.
-type ackBuf struct {
-	frames [1]engine.Frame
-	b      []byte
-}
-
-// ackBufKeep bounds the buffers given back to the pool.
-const ackBufKeep = 4 << 10
+// ackInline is the room an eventAck has for its acknowledgement: a short
+// reply fits.
+const ackInline = 128
 
 // ack sends the acknowledgement, once. Without attachments (the usual
-// case) the frame is encoded in a pooled buffer, the packet's header then
-// the arguments, and written (or copied) before the buffer goes back; with
-// attachments the header counts them, and is made again.
+// case) the frame is the packet's header then the arguments, encoded in
+// one buffer that the engine then owns; with attachments the header counts
+// them, and is made again.
 func (a *eventAck) ack(args ...any) error {
 	if !a.sent.CompareAndSwap(false, true) {
 		return sio.ErrAckSent
 	}
 	s := a.s
-	srv := s.nsp.srv
 	p := parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: a.id, HasID: true}
-	ab, _ := srv.ackBufs.Get().(*ackBuf)
-	if ab == nil {
-		ab = &ackBuf{b: make([]byte, 0, 256)}
-	}
-	buf := parser.AppendPacket(append(ab.b[:0], '4'), &p)
+	buf := parser.AppendPacket(append(a.buf[:0], '4'), &p)
 	head := len(buf)
 	buf, atts, err := parser.AppendArgs(buf, args)
 	if err != nil {
-		srv.ackBufs.Put(ab)
 		return fmt.Errorf("sio: encode ack: %w", err)
 	}
+	a.frame[0] = engine.Frame{Data: buf}
+	frames := a.frame[:]
 	if len(atts) > 0 {
 		p.Type, p.Data, p.Attachments = parser.BinaryAck, buf[head:], atts
-		frames := encodeFrames(&p) // copies buf
-		srv.ackBufs.Put(ab)
-		if !s.deliverDirect(frames, false) {
-			return sio.ErrDisconnected
-		}
-		return nil
+		frames = encodeFrames(&p)
 	}
-	ab.frames[0] = engine.Frame{Data: buf}
-	ok := s.deliverTransient(ab.frames[:])
-	ab.frames[0] = engine.Frame{}
-	if cap(buf) <= ackBufKeep {
-		ab.b = buf[:0]
-		srv.ackBufs.Put(ab)
-	}
-	if !ok {
+	if !s.deliver(frames, false) {
 		return sio.ErrDisconnected
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosio/socketio/internal/wsframe"
 	"github.com/gosio/socketio/sio/eio"
 	"github.com/gosio/socketio/sio/parser"
 )
@@ -219,8 +219,7 @@ func (d *dialer) handshakeWS(ctx context.Context, i int) (*wsConn, error) {
 		_ = nc.Close()
 		return nil, err
 	}
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	if res.StatusCode != http.StatusSwitchingProtocols || res.Header.Get("Sec-WebSocket-Accept") != base64.StdEncoding.EncodeToString(sum[:]) {
+	if res.StatusCode != http.StatusSwitchingProtocols || res.Header.Get("Sec-WebSocket-Accept") != wsframe.AcceptKey(key) {
 		_ = nc.Close()
 		return nil, fmt.Errorf("websocket handshake refused: %s", res.Status)
 	}
@@ -234,44 +233,36 @@ func (c *wsConn) read() (eio.Packet, error) {
 	c.msg = c.msg[:0]
 	var msgOp byte // the first frame's: text or binary
 	for {
-		var h [8]byte
+		var h [wsframe.MaxHeaderLen]byte
 		if _, err := io.ReadFull(c.br, h[:2]); err != nil {
 			return eio.Packet{}, err
 		}
-		fin, op := h[0]&0x80 != 0, h[0]&0x0f
 		if h[1]&0x80 != 0 {
 			return eio.Packet{}, errors.New("masked server frame")
 		}
-		n := int(h[1] & 0x7f)
-		switch n {
-		case 126:
-			if _, err := io.ReadFull(c.br, h[:2]); err != nil {
-				return eio.Packet{}, err
-			}
-			n = int(binary.BigEndian.Uint16(h[:2]))
-		case 127:
-			if _, err := io.ReadFull(c.br, h[:8]); err != nil {
-				return eio.Packet{}, err
-			}
-			n = int(binary.BigEndian.Uint64(h[:8]))
-			if n < 0 || n > 1<<30 {
-				return eio.Packet{}, errors.New("frame too large")
-			}
+		hl := wsframe.HeaderLen(h[1])
+		if _, err := io.ReadFull(c.br, h[2:hl]); err != nil {
+			return eio.Packet{}, err
 		}
+		hd := wsframe.ParseHeader(h[:hl])
+		if hd.Len > 1<<30 {
+			return eio.Packet{}, errors.New("frame too large")
+		}
+		fin, op, n := hd.Fin, hd.Op, int(hd.Len)
 		start := len(c.msg)
 		c.msg = append(c.msg, make([]byte, n)...)
 		if _, err := io.ReadFull(c.br, c.msg[start:]); err != nil {
 			return eio.Packet{}, err
 		}
 		switch op {
-		case 0x8: // close
+		case wsframe.OpClose:
 			_ = c.nc.Close()
 			return eio.Packet{}, io.EOF
-		case 0x9: // ping
-			_ = c.writeFrame(0xa, c.msg[start:])
+		case wsframe.OpPing:
+			_ = c.writeFrame(wsframe.OpPong, c.msg[start:])
 			c.msg = c.msg[:start]
 			continue
-		case 0xa: // pong
+		case wsframe.OpPong:
 			c.msg = c.msg[:start]
 			continue
 		}
@@ -281,7 +272,7 @@ func (c *wsConn) read() (eio.Packet, error) {
 		if !fin {
 			continue
 		}
-		return eio.DecodeFrame(c.msg, msgOp == 0x2)
+		return eio.DecodeFrame(c.msg, msgOp == wsframe.OpBinary)
 	}
 }
 
@@ -298,7 +289,7 @@ func (c *wsConn) handleCtrl(ctx context.Context, p eio.Packet) error {
 
 // Send implements conn: one masked text frame, in one write.
 func (c *wsConn) Send(_ context.Context, pkt []byte) error {
-	return c.writeFrame(0x1, pkt)
+	return c.writeFrame(wsframe.OpText, pkt)
 }
 
 func (c *wsConn) writeFrame(op byte, p []byte) error {
@@ -312,25 +303,8 @@ func (c *wsConn) writeFrame(op byte, p []byte) error {
 // appendMaskedFrame appends a final client frame of opcode op with payload
 // p to b, masked with the next key of *key.
 func appendMaskedFrame(b []byte, op byte, p []byte, key *uint32) []byte {
-	b = append(b, 0x80|op)
-	switch n := len(p); {
-	case n <= 125:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xffff:
-		b = append(b, 0x80|126, byte(n>>8), byte(n))
-	default:
-		b = binary.BigEndian.AppendUint64(append(b, 0x80|127), uint64(n))
-	}
 	*key = *key*1664525 + 1013904223 // a fresh key per frame
-	var k [4]byte
-	binary.LittleEndian.PutUint32(k[:], *key)
-	b = append(b, k[:]...)
-	start := len(b)
-	b = append(b, p...)
-	for i := range b[start:] {
-		b[start+i] ^= k[i&3]
-	}
-	return b
+	return wsframe.AppendMasked(b, op, p, *key)
 }
 
 // Close implements conn.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gosio/socketio/internal/wsframe"
 	"github.com/gosio/socketio/sio/eio"
 )
 
@@ -238,46 +239,32 @@ func (r *rawWS) feed(b []byte) error {
 	}
 frames:
 	for len(b) >= 2 {
-		fin, op := b[0]&0x80 != 0, b[0]&0x0f
 		if b[1]&0x80 != 0 {
 			return errors.New("masked server frame")
 		}
-		hl, n := 2, int(b[1]&0x7f)
-		switch n {
-		case 126:
-			hl = 4
-			if len(b) < hl {
-				break frames
-			}
-			n = int(b[2])<<8 | int(b[3])
-		case 127:
-			hl = 10
-			if len(b) < hl {
-				break frames
-			}
-			var u uint64
-			for _, c := range b[2:10] {
-				u = u<<8 | uint64(c)
-			}
-			if u > 1<<30 {
-				return errors.New("frame too large")
-			}
-			n = int(u)
+		hl := wsframe.HeaderLen(b[1])
+		if len(b) < hl {
+			break frames
 		}
+		hd := wsframe.ParseHeader(b[:hl])
+		if hd.Len > 1<<30 {
+			return errors.New("frame too large")
+		}
+		fin, op, n := hd.Fin, hd.Op, int(hd.Len)
 		if len(b) < hl+n {
 			break frames
 		}
 		payload := b[hl : hl+n]
 		b = b[hl+n:]
 		switch op {
-		case 0x8: // close
+		case wsframe.OpClose:
 			return io.EOF
-		case 0x9: // ping
-			if err := r.writeFrame(0xa, payload); err != nil {
+		case wsframe.OpPing:
+			if err := r.writeFrame(wsframe.OpPong, payload); err != nil {
 				return err
 			}
 			continue
-		case 0xa: // pong
+		case wsframe.OpPong:
 			continue
 		}
 		if op != 0 {
@@ -291,12 +278,12 @@ frames:
 			payload = append(r.msg, payload...)
 			r.msg = r.msg[:0]
 		}
-		pk, err := eio.DecodeFrame(payload, r.msgOp == 0x2)
+		pk, err := eio.DecodeFrame(payload, r.msgOp == wsframe.OpBinary)
 		if err != nil {
 			return fmt.Errorf("engine.io packet: %w", err)
 		}
 		if pk.Type == eio.Ping {
-			if err := r.writeFrame(0x1, []byte("3")); err != nil {
+			if err := r.writeFrame(wsframe.OpText, []byte("3")); err != nil {
 				return err
 			}
 			continue
@@ -309,7 +296,7 @@ frames:
 
 // Send implements conn: one masked text frame, in one write.
 func (r *rawWS) Send(_ context.Context, pkt []byte) error {
-	return r.writeFrame(0x1, pkt)
+	return r.writeFrame(wsframe.OpText, pkt)
 }
 
 func (r *rawWS) writeFrame(op byte, p []byte) error {

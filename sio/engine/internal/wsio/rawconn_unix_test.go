@@ -1,6 +1,6 @@
 //go:build unix && !js
 
-package engine
+package wsio
 
 import (
 	"net"
@@ -54,7 +54,7 @@ func TestFdConnRawReadsAndWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
 	got := 0
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.Now().Add(5 * time.Second)
 	for got < 5 {
 		n, err := cb.raw.readNow(buf[got:])
 		if err == syscall.EAGAIN {

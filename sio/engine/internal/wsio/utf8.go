@@ -1,6 +1,6 @@
 //go:build !js
 
-package engine
+package wsio
 
 import "encoding/binary"
 

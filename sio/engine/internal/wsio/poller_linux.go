@@ -1,6 +1,6 @@
 //go:build linux
 
-package engine
+package wsio
 
 import (
 	"context"
@@ -28,7 +28,7 @@ import (
 // reader goroutine: what the engine and the Socket.IO server do with them
 // does not block (handlers run on their own goroutines).
 type poller struct {
-	srv  *Server
+	st   *Stack
 	epfd int
 	file *os.File // epfd, watched by Go's poller
 	rc   syscall.RawConn
@@ -46,16 +46,14 @@ type poller struct {
 	werr   error
 	waitFn func(fd uintptr) bool
 	buf    [64 << 10]byte
-	again  []*wsConn // read as far as fairness allows, to read again
+	again  []*OwnConn // read as far as fairness allows, to read again
 }
 
-// pollerSet holds the Server's pollers, made on first use; Server.mu.
-// noPoller (tests) has every WebSocket read by a goroutine of its own.
+// pollerSet holds the Stack's pollers, made on first use; Stack.mu.
 type pollerSet struct {
 	all        []*poller
 	nextPoller int
 	pollFailed bool
-	noPoller   bool
 }
 
 // epollET is EPOLLET as an event mask (syscall has it as a negative int).
@@ -66,14 +64,12 @@ const epollET = 1 << 31
 const pollerRounds = 8
 
 // pollerYield is how many connections the poller reads before it lets the
-// handlers of what it delivered run. Measured with 1,000 clients in a
-// closed loop of acks: the whole batch of 128 between yields made each ack
-// cost about 15 % more server CPU than 8 or 16, whose state stays in the
-// caches; yielding after every connection cost more with 100 clients
-// (more wake-ups of the peers, whose replies came less together).
+// handlers of what it delivered run: often enough that a reply finds the
+// connection's state still in the caches, seldom enough that replies come
+// together (measured in docs/performance.md).
 const pollerYield = 16
 
-func newPoller(srv *Server) (*poller, error) {
+func newPoller(st *Stack) (*poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
@@ -89,21 +85,21 @@ func newPoller(srv *Server) (*poller, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	p := &poller{srv: srv, epfd: epfd, file: f, rc: rc}
+	p := &poller{st: st, epfd: epfd, file: f, rc: rc}
 	p.waitFn = p.wait
 	return p, nil
 }
 
 // pollerFor returns the poller to read w, or nil when w is read by a
-// goroutine of its own: coder/websocket's connections, connections without
-// a descriptor, and every connection when the pollers cannot be made.
-func (s *Server) pollerFor(w *wsConn) *poller {
-	if w.c != nil || w.cc.raw == nil || s.noPoller {
+// goroutine of its own: connections without a descriptor, and every
+// connection when the pollers cannot be made.
+func (s *Stack) pollerFor(w *OwnConn) *poller {
+	if w.cc.raw == nil || s.NoPoller {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.pollFailed {
+	if s.cfg.Ctx.Err() != nil || s.pollFailed {
 		return nil
 	}
 	if s.all == nil {
@@ -111,7 +107,7 @@ func (s *Server) pollerFor(w *wsConn) *poller {
 		for range n {
 			p, err := newPoller(s)
 			if err != nil {
-				s.log.Warn("engine: no poller, websockets are read by goroutines", "err", err)
+				s.cfg.Log.Warn("engine: no poller, websockets are read by goroutines", "err", err)
 				for _, p := range s.all {
 					_ = p.file.Close()
 				}
@@ -120,10 +116,17 @@ func (s *Server) pollerFor(w *wsConn) *poller {
 			}
 			s.all = append(s.all, p)
 		}
-		for _, p := range s.all {
-			s.wg.Add(1)
-			go p.loop()
-			context.AfterFunc(s.ctx, p.stop)
+		for i, p := range s.all {
+			if !s.cfg.Go(p.loop) {
+				// The owner is closing: the loops started end with their
+				// files, and no connection is given to them.
+				for _, p := range s.all[i:] {
+					_ = p.file.Close()
+				}
+				s.all, s.pollFailed = nil, true
+				return nil
+			}
+			context.AfterFunc(s.cfg.Ctx, p.stop)
 		}
 	}
 	p := s.all[s.nextPoller%len(s.all)]
@@ -132,11 +135,10 @@ func (s *Server) pollerFor(w *wsConn) *poller {
 }
 
 // start delivers what w holds already (what followed the handshake or the
-// upgrade packet), then has the poller read w for the session s. It
-// reports false when the poller cannot take w, which must then be read by
-// a goroutine.
-func (p *poller) start(s *Socket, w *wsConn) bool {
-	w.sess = s
+// upgrade packet), then has the poller read w for its handler. It reports
+// false when the poller cannot take w, which must then be read by a
+// goroutine.
+func (p *poller) start(w *OwnConn) bool {
 	if len(w.rest) > 0 {
 		ok := p.deliver(w, w.rest)
 		w.releaseChunk()
@@ -177,7 +179,7 @@ func (p *poller) start(s *Socket, w *wsConn) bool {
 		if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
 			return true // closed meanwhile: nothing to read
 		}
-		p.srv.log.Debug("engine: poller refused a connection", "err", err)
+		p.st.cfg.Log.Debug("engine: poller refused a connection", "err", err)
 		return false
 	}
 	return true
@@ -185,7 +187,7 @@ func (p *poller) start(s *Socket, w *wsConn) bool {
 
 // remove stops delivering w's events. The descriptor leaves the epoll
 // instance when it is closed.
-func (p *poller) remove(w *wsConn) {
+func (p *poller) remove(w *OwnConn) {
 	p.mu.Lock()
 	p.conns.remove(w.pid, w)
 	done := p.stopping && p.conns.n == 0
@@ -201,8 +203,8 @@ func (p *poller) remove(w *wsConn) {
 func (p *poller) stop() {
 	p.mu.Lock()
 	p.stopping = true
-	var now []*wsConn
-	p.conns.each(func(w *wsConn) {
+	var now []*OwnConn
+	p.conns.each(func(w *OwnConn) {
 		if !w.closing.Load() {
 			now = append(now, w)
 		}
@@ -210,7 +212,7 @@ func (p *poller) stop() {
 	empty := p.conns.n == 0
 	p.mu.Unlock()
 	for _, w := range now {
-		w.closeNow() // removes w, and ends the loop after the last
+		w.CloseNow() // removes w, and ends the loop after the last
 	}
 	if empty {
 		_ = p.file.Close()
@@ -232,12 +234,11 @@ func (p *poller) wait(fd uintptr) bool {
 // loop reads the connections that have data, until the poller is closed;
 // the connections left are closed then.
 func (p *poller) loop() {
-	defer p.srv.wg.Done()
-	var again []*wsConn
+	var again []*OwnConn
 	for {
 		if err := p.rc.Read(p.waitFn); err != nil || p.werr != nil {
 			if p.werr != nil {
-				p.srv.log.Error("engine: poller failed", "err", p.werr)
+				p.st.cfg.Log.Error("engine: poller failed", "err", p.werr)
 			}
 			break
 		}
@@ -274,17 +275,17 @@ func (p *poller) loop() {
 	_ = p.file.Close()
 	p.mu.Lock()
 	p.closed = true
-	var conns []*wsConn
-	p.conns.each(func(w *wsConn) { conns = append(conns, w) })
+	var conns []*OwnConn
+	p.conns.each(func(w *OwnConn) { conns = append(conns, w) })
 	p.conns = connTable{}
 	p.mu.Unlock()
 	for _, w := range conns {
-		w.closeNow()
+		w.CloseNow()
 	}
 }
 
 // read reads w until the socket has nothing more, or pollerRounds times.
-func (p *poller) read(w *wsConn) {
+func (p *poller) read(w *OwnConn) {
 	raw := w.cc.raw
 	for range pollerRounds {
 		n, err := raw.readNow(p.buf[:])
@@ -315,7 +316,7 @@ func (p *poller) read(w *wsConn) {
 
 // deliver parses b, the next bytes of w, and delivers its packets. It
 // reports false when w failed.
-func (p *poller) deliver(w *wsConn, b []byte) bool {
+func (p *poller) deliver(w *OwnConn, b []byte) bool {
 	for len(b) > 0 {
 		n, f, ok, err := w.p.next(b)
 		b = b[n:]
@@ -328,14 +329,12 @@ func (p *poller) deliver(w *wsConn, b []byte) bool {
 		}
 		switch f.op {
 		case opText, opBinary:
-			pk, err := w.decode(f.data, f.op == opBinary)
-			if err != nil {
-				p.fail(w, eioViolation(err))
+			if err := w.h.Message(f.data, f.op == opBinary); err != nil {
+				p.fail(w, Violation(err))
 				return false
 			}
-			w.sess.onPacket(pk)
 		case opPing:
-			w.sess.answerPing(w, f.data)
+			w.h.Ping(f.data)
 		case opClose:
 			p.fail(w, closeFrameError(f.data))
 			return false
@@ -346,10 +345,10 @@ func (p *poller) deliver(w *wsConn, b []byte) bool {
 
 // fail ends w after a read error or a close frame: the rest, which
 // writes, runs on a goroutine of its own.
-func (p *poller) fail(w *wsConn, err error) {
+func (p *poller) fail(w *OwnConn, err error) {
 	p.remove(w)
-	if !p.srv.goOwned(func() { w.sess.readFailed(w, err) }) {
-		w.closeNow()
+	if !p.st.cfg.Go(func() { w.readFailed(err) }) {
+		w.CloseNow()
 	}
 }
 
@@ -365,12 +364,12 @@ type connTable struct {
 }
 
 type connSlot struct {
-	w   *wsConn
+	w   *OwnConn
 	gen uint32
 }
 
 // add puts w in a slot and returns its id, never 0.
-func (t *connTable) add(w *wsConn) uint64 {
+func (t *connTable) add(w *OwnConn) uint64 {
 	var i uint32
 	if n := len(t.free); n > 0 {
 		i = t.free[n-1]
@@ -390,7 +389,7 @@ func (t *connTable) add(w *wsConn) uint64 {
 }
 
 // get returns the connection of id, or nil when it is gone.
-func (t *connTable) get(id uint64) *wsConn {
+func (t *connTable) get(id uint64) *OwnConn {
 	i, gen := uint32(id), uint32(id>>32)
 	if int(i) < len(t.slots) && t.slots[i].gen == gen {
 		return t.slots[i].w
@@ -399,7 +398,7 @@ func (t *connTable) get(id uint64) *wsConn {
 }
 
 // remove frees the slot of id if w holds it.
-func (t *connTable) remove(id uint64, w *wsConn) {
+func (t *connTable) remove(id uint64, w *OwnConn) {
 	if w == nil || t.get(id) != w {
 		return
 	}
@@ -409,7 +408,7 @@ func (t *connTable) remove(id uint64, w *wsConn) {
 	t.n--
 }
 
-func (t *connTable) each(fn func(*wsConn)) {
+func (t *connTable) each(fn func(*OwnConn)) {
 	for _, s := range t.slots {
 		if s.w != nil {
 			fn(s.w)

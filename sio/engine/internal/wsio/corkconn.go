@@ -1,6 +1,6 @@
 //go:build !js
 
-package engine
+package wsio
 
 import (
 	"bufio"
@@ -162,13 +162,27 @@ func (c *corkConn) uncork() error {
 	return err
 }
 
-// canTryUncork reports whether tryUncork can write without waiting.
-func (c *corkConn) canTryUncork() bool { return c.raw != nil }
+// startCork starts a batch: corkAll with now, else cork.
+func (c *corkConn) startCork(now bool) {
+	if now {
+		c.corkAll()
+	} else {
+		c.cork()
+	}
+}
+
+// endCork ends a batch: tryUncork with now, else uncork.
+func (c *corkConn) endCork(now bool) (pending bool, err error) {
+	if now {
+		return c.tryUncork()
+	}
+	return false, c.uncork()
+}
 
 // tryUncork stops gathering and writes what was gathered as far as the
-// socket takes it without waiting. What is left (pending) is written
-// before anything else, by the next write or uncork, which the caller must
-// see to. Only when canTryUncork.
+// socket takes it without waiting: nothing, without a descriptor. What is
+// left (pending) is written before anything else, by the next write or
+// uncork, which the caller must see to.
 func (c *corkConn) tryUncork() (pending bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -177,6 +191,9 @@ func (c *corkConn) tryUncork() (pending bool, err error) {
 	if c.buf == nil || len(*c.buf) == 0 {
 		c.releaseLocked()
 		return false, nil
+	}
+	if c.raw == nil {
+		return true, nil
 	}
 	n, err := c.raw.tryWrite(*c.buf)
 	if err != nil || n == len(*c.buf) {

@@ -1,6 +1,6 @@
 //go:build !js
 
-package engine
+package wsio
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosio/socketio/internal/wsframe"
 )
 
 // countConn records each Write.
@@ -175,9 +177,9 @@ func (f fakeRaw) shut()                                     {}
 // time writeFrame returns, after what was gathered, even while the
 // writer gathers a batch: the connection is closed right after it.
 func TestCorkConnCloseFrameGoesOut(t *testing.T) {
-	closeFrame := appendFrameHeader(nil, opClose, 2)
+	closeFrame := wsframe.AppendHeader(nil, opClose, 2)
 	closeFrame = append(closeFrame, 0x03, 0xe8)
-	text := append(appendFrameHeader(nil, opText, 2), "4a"...)
+	text := append(wsframe.AppendHeader(nil, opText, 2), "4a"...)
 
 	c, under := newTestCorkConn()
 	c.cork()
@@ -202,5 +204,5 @@ func TestCorkConnCloseFrameGoesOut(t *testing.T) {
 	pending, err := c.tryUncork()
 	require.NoError(t, err)
 	require.False(t, pending)
-	assert.Equal(t, append(bytes.Clone(text), closeFrame...), recv(t, written))
+	assert.Equal(t, append(bytes.Clone(text), closeFrame...), <-written)
 }

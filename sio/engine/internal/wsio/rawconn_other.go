@@ -1,6 +1,6 @@
 //go:build !unix && !js
 
-package engine
+package wsio
 
 import "net"
 

@@ -1,16 +1,14 @@
 //go:build !js
 
-package engine
+package wsio
 
 import (
 	"bufio"
-	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"net"
 	"net/http"
 	"strconv"
@@ -18,38 +16,37 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gosio/socketio/internal/wsframe"
 )
 
 // This file is the server side of the WebSocket protocol (RFC 6455) without
-// extensions, which the engine speaks itself unless permessage-deflate is
-// on (then coder/websocket does, see wsConn). Speaking it directly lets a
+// extensions, which OwnConn speaks (with permessage-deflate, coder/websocket
+// does: LibConn). Speaking it directly lets a
 // message be read with no more than a copy from the read chunk into a
 // buffer of its exact size, and a frame be written by appending its header
 // and payload to the corkConn's gathering buffer: no per-connection
 // reader or writer objects, no bufio layers, no channel-based locks.
 
-// WebSocket opcodes.
+// WebSocket opcodes and the close codes the engine sends (see wsframe).
 const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opBinary       = 0x2
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xa
+	opContinuation = wsframe.OpContinuation
+	opText         = wsframe.OpText
+	opBinary       = wsframe.OpBinary
+	opClose        = wsframe.OpClose
+	opPing         = wsframe.OpPing
+	opPong         = wsframe.OpPong
+
+	closeNormal         = wsframe.CloseNormal
+	closeProtocolError  = wsframe.CloseProtocolError
+	closeNoStatus       = wsframe.CloseNoStatus
+	closeInvalidPayload = wsframe.CloseInvalidPayload
+	closeTooBig         = wsframe.CloseTooBig
 )
 
-// WebSocket close codes the engine sends.
-const (
-	closeNormal         = 1000
-	closeProtocolError  = 1002
-	closeNoStatus       = 1005
-	closeInvalidPayload = 1007
-	closeTooBig         = 1009
-)
-
-// wsCloseTimeout bounds how long a closing connection waits for the
+// closeTimeout bounds how long a closing connection waits for the
 // peer's close frame (or for its own to be written).
-const wsCloseTimeout = 5 * time.Second
+const closeTimeout = 5 * time.Second
 
 // wsCloseError is a close frame received from the peer.
 type wsCloseError struct {
@@ -61,26 +58,23 @@ func (e *wsCloseError) Error() string {
 	return "engine: websocket closed by the peer: status " + strconv.Itoa(e.Code) + " " + strconv.Quote(e.Reason)
 }
 
-// errWSProtocol is a frame that breaks RFC 6455; the connection is closed
+// ErrProtocol is a frame that breaks RFC 6455; the connection is closed
 // with status 1002.
-var errWSProtocol = errors.New("engine: websocket protocol violation")
+var ErrProtocol = errors.New("engine: websocket protocol violation")
 
-// errWSTooBig is a message over Options.MaxHTTPBufferSize; the connection
+// ErrTooBig is a message over Options.MaxHTTPBufferSize; the connection
 // is closed with status 1009.
-var errWSTooBig = errors.New("engine: websocket message too big")
+var ErrTooBig = errors.New("engine: websocket message too big")
 
-// errWSInvalidUTF8 is a text message or a close reason that is not valid
+// ErrInvalidUTF8 is a text message or a close reason that is not valid
 // UTF-8 (RFC 6455, 8.1); the connection is closed with status 1007.
-var errWSInvalidUTF8 = errors.New("engine: websocket text is not valid UTF-8")
+var ErrInvalidUTF8 = errors.New("engine: websocket text is not valid UTF-8")
 
 // wsFirstAlloc bounds the buffer a data frame's payload gets before more
 // of it arrives: a 14-byte header may announce up to MaxHTTPBufferSize,
 // and memory must follow the bytes received, not those announced. Past
 // it the buffer grows geometrically as data comes.
 const wsFirstAlloc = 64 << 10
-
-// wsGUID is the key suffix of the opening handshake (RFC 6455, 1.3).
-const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // headerHasToken reports whether one of h's values for key, a comma
 // separated list, holds token (case-insensitively).
@@ -123,55 +117,6 @@ func checkUpgrade(w http.ResponseWriter, r *http.Request) (int, error) {
 	return 0, nil
 }
 
-// acceptKey is the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
-func acceptKey(key string) string {
-	h := sha1.Sum([]byte(strings.TrimSpace(key) + wsGUID))
-	return base64.StdEncoding.EncodeToString(h[:])
-}
-
-// acceptOwn completes the opening handshake, hijacks the connection and
-// returns the session's WebSocket.
-func (s *Server) acceptOwn(w http.ResponseWriter, r *http.Request, v3, b64 bool) (*wsConn, error) {
-	if code, err := checkUpgrade(w, r); err != nil {
-		http.Error(w, err.Error(), code)
-		return nil, err
-	}
-	h := w.Header()
-	h.Set("Upgrade", "websocket")
-	h.Set("Connection", "Upgrade")
-	h.Set("Sec-WebSocket-Accept", acceptKey(r.Header.Get("Sec-WebSocket-Key")))
-	w.WriteHeader(http.StatusSwitchingProtocols)
-	nc, brw, err := http.NewResponseController(w).Hijack() // flushes the 101
-	if err != nil {
-		return nil, fmt.Errorf("engine: hijacking the websocket connection: %w", err)
-	}
-	// One allocation for the three: every message touches them all.
-	pair := &struct {
-		ws wsConn
-		cc corkConn
-		fd rawStore
-	}{}
-	cc := &pair.cc
-	*cc = corkConn{Conn: nc, pool: &s.corkBufs, rpool: &s.readBufs, raw: initRawConn(&pair.fd, nc)}
-	ws := &pair.ws
-	*ws = wsConn{cc: cc, rpool: &s.readBufs, v3: v3, b64: b64}
-	ws.p.limit = s.opts.MaxHTTPBufferSize
-	if cc.raw == nil {
-		ws.br = brw.Reader // holds what the client sent after the handshake
-		return ws, nil
-	}
-	// What the client sent after the handshake is parsed first.
-	buf, n, err := hijackedRest(brw.Reader, &s.readBufs)
-	if err != nil {
-		_ = cc.Close()
-		return nil, err
-	}
-	if buf != nil {
-		ws.chunk, ws.rest = buf, buf[:n]
-	}
-	return ws, nil
-}
-
 // hijackedRest moves what the client sent after the handshake, buffered
 // in br, into a chunk from pool; nil when there is nothing.
 func hijackedRest(br *bufio.Reader, pool *sync.Pool) (*[wsReadChunk]byte, int, error) {
@@ -187,71 +132,9 @@ func hijackedRest(br *bufio.Reader, pool *sync.Pool) (*[wsReadChunk]byte, int, e
 	return buf, copy(buf[:], b), nil
 }
 
-// appendFrameHeader appends the header of a final, unmasked frame (the
-// server's) with a payload of n bytes.
-func appendFrameHeader(b []byte, op byte, n int) []byte {
-	b = append(b, 0x80|op)
-	switch {
-	case n <= 125:
-		return append(b, byte(n))
-	case n <= 0xffff:
-		return append(b, 126, byte(n>>8), byte(n))
-	default:
-		return binary.BigEndian.AppendUint64(append(b, 127), uint64(n))
-	}
-}
-
-// maskBytes applies the masking key to b (RFC 6455, 5.3), a word at a time.
-func maskBytes(key [4]byte, b []byte) {
-	k32 := binary.LittleEndian.Uint32(key[:])
-	k64 := uint64(k32) | uint64(k32)<<32
-	for len(b) >= 8 {
-		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^k64)
-		b = b[8:]
-	}
-	for i := range b {
-		b[i] ^= key[i&3]
-	}
-}
-
-// unmaskCopy copies src into dst (as long), unmasked with key (the
-// masking key read as a little-endian word) from payload position pos, a
-// word at a time. It reports whether a byte of the result is not ASCII,
-// which spares the UTF-8 check of most text.
-func unmaskCopy(dst, src []byte, key uint32, pos int) (nonASCII bool) {
-	dst = dst[:len(src)]
-	k := bits.RotateLeft32(key, -8*(pos&3))
-	k64 := uint64(k) | uint64(k)<<32
-	var acc uint64
-	i := 0
-	for ; i+32 <= len(src); i += 32 {
-		s, d := src[i:i+32], dst[i:i+32]
-		v0 := binary.LittleEndian.Uint64(s[0:8]) ^ k64
-		v1 := binary.LittleEndian.Uint64(s[8:16]) ^ k64
-		v2 := binary.LittleEndian.Uint64(s[16:24]) ^ k64
-		v3 := binary.LittleEndian.Uint64(s[24:32]) ^ k64
-		binary.LittleEndian.PutUint64(d[0:8], v0)
-		binary.LittleEndian.PutUint64(d[8:16], v1)
-		binary.LittleEndian.PutUint64(d[16:24], v2)
-		binary.LittleEndian.PutUint64(d[24:32], v3)
-		acc |= v0 | v1 | v2 | v3
-	}
-	for ; i+8 <= len(src); i += 8 {
-		v := binary.LittleEndian.Uint64(src[i:i+8]) ^ k64
-		binary.LittleEndian.PutUint64(dst[i:i+8], v)
-		acc |= v
-	}
-	for j, c := range src[i:] {
-		c ^= byte(k >> (8 * (j & 3)))
-		dst[i+j] = c
-		acc |= uint64(c)
-	}
-	return acc&0x8080808080808080 != 0
-}
-
 // wsParser parses the frames of a client from its bytes as they come, so
 // that a reader can feed it whatever a read returned: a read goroutine
-// (see wsConn.readOwn) or a poller (see poller_linux.go). What it holds
+// (see OwnConn.readOwn) or a poller (see poller_linux.go). What it holds
 // between frames is a few bytes of header; a message is copied once, from
 // the read buffer into its buffer, unmasked on the way, and a text
 // message is checked as UTF-8 as its bytes arrive, so that invalid text
@@ -259,7 +142,7 @@ func unmaskCopy(dst, src []byte, key uint32, pos int) (nonASCII bool) {
 type wsParser struct {
 	limit int64 // largest message
 
-	hdr   [14]byte
+	hdr   [wsframe.MaxHeaderLen]byte
 	hn    int    // header bytes held
 	frame bool   // the header is complete and the payload being read
 	op    byte   // the frame's
@@ -294,7 +177,7 @@ func (e *wsError) Error() string { return e.err.Error() }
 func (e *wsError) Unwrap() error { return e.err }
 
 func wsViolation(detail string) error {
-	return &wsError{closeProtocolError, fmt.Errorf("%w: %s", errWSProtocol, detail)}
+	return &wsError{closeProtocolError, fmt.Errorf("%w: %s", ErrProtocol, detail)}
 }
 
 // next parses b, the bytes that follow what it was fed before, up to the
@@ -310,7 +193,7 @@ func (p *wsParser) next(b []byte) (used int, f wsFrame, ok bool, err error) {
 		for {
 			need := 2
 			if p.hn >= 2 {
-				need = headerLen(p.hdr[1])
+				need = wsframe.HeaderLen(p.hdr[1])
 			}
 			if p.hn == need {
 				break
@@ -373,22 +256,11 @@ func (p *wsParser) whole(b []byte) (int, wsFrame, error) {
 		return 0, wsFrame{}, nil
 	}
 	data := make([]byte, n)
-	nonASCII := unmaskCopy(data, b[hl:hl+n], binary.LittleEndian.Uint32(b[hl-4:hl]), 0)
+	nonASCII := wsframe.MaskCopy(data, b[hl:hl+n], binary.LittleEndian.Uint32(b[hl-4:hl]), 0)
 	if op == opText && nonASCII && !utf8.Valid(data) {
-		return 0, wsFrame{}, &wsError{closeInvalidPayload, errWSInvalidUTF8}
+		return 0, wsFrame{}, &wsError{closeInvalidPayload, ErrInvalidUTF8}
 	}
 	return hl + n, wsFrame{op, data}, nil
-}
-
-// headerLen is the length of a client frame's header, from its second byte.
-func headerLen(b1 byte) int {
-	switch b1 & 0x7f {
-	case 126:
-		return 2 + 2 + 4
-	case 127:
-		return 2 + 8 + 4
-	}
-	return 2 + 4
 }
 
 // check checks the first two bytes of a frame's header.
@@ -424,21 +296,14 @@ func (p *wsParser) check() error {
 // start sets the frame's payload up, once its header is complete. No
 // buffer is allocated before the payload arrives (see payload).
 func (p *wsParser) start() error {
-	h := p.hdr[:p.hn]
-	p.op, p.fin = h[0]&0x0f, h[0]&0x80 != 0
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		n = uint64(binary.BigEndian.Uint16(h[2:4]))
-	case 127:
-		n = binary.BigEndian.Uint64(h[2:10])
-	}
-	p.key = binary.LittleEndian.Uint32(h[p.hn-4:])
+	h := wsframe.ParseHeader(p.hdr[:p.hn])
+	p.op, p.fin, p.key = h.Op, h.Fin, h.Key
+	n := h.Len
 	switch {
 	case p.op >= opClose:
 		p.ctl = make([]byte, 0, n) // 125 bytes at most (see check)
 	case n > uint64(p.limit)-uint64(len(p.msg)) || n > math.MaxInt32:
-		return &wsError{closeTooBig, fmt.Errorf("%w: over %d bytes", errWSTooBig, p.limit)}
+		return &wsError{closeTooBig, fmt.Errorf("%w: over %d bytes", ErrTooBig, p.limit)}
 	case p.op != opContinuation: // a new message
 		p.text = p.op == opText
 	}
@@ -452,17 +317,17 @@ func (p *wsParser) payload(seg []byte) error {
 	if p.op >= opClose {
 		start := len(p.ctl)
 		p.ctl = p.ctl[:start+len(seg)]
-		unmaskCopy(p.ctl[start:], seg, p.key, p.pos)
+		wsframe.MaskCopy(p.ctl[start:], seg, p.key, p.pos)
 		p.pos += len(seg)
 		return nil
 	}
 	p.grow(len(seg))
 	start := len(p.msg)
 	p.msg = p.msg[:start+len(seg)]
-	nonASCII := unmaskCopy(p.msg[start:], seg, p.key, p.pos)
+	nonASCII := wsframe.MaskCopy(p.msg[start:], seg, p.key, p.pos)
 	p.pos += len(seg)
 	if p.text && (nonASCII || !p.utf8.complete()) && !p.utf8.check(p.msg[start:]) {
-		return &wsError{closeInvalidPayload, errWSInvalidUTF8}
+		return &wsError{closeInvalidPayload, ErrInvalidUTF8}
 	}
 	return nil
 }
@@ -506,7 +371,7 @@ func (p *wsParser) end() (wsFrame, bool, error) {
 		return wsFrame{}, false, nil
 	}
 	if p.text && !p.utf8.complete() {
-		return wsFrame{}, false, &wsError{closeInvalidPayload, fmt.Errorf("%w: the message ends inside a character", errWSInvalidUTF8)}
+		return wsFrame{}, false, &wsError{closeInvalidPayload, fmt.Errorf("%w: the message ends inside a character", ErrInvalidUTF8)}
 	}
 	f := wsFrame{op: p.op, data: p.msg}
 	if p.fragOp != 0 {
@@ -539,7 +404,7 @@ func closeFrameError(data []byte) error {
 		return wsViolation("invalid close status " + strconv.Itoa(code))
 	}
 	if !utf8.Valid(data[2:]) {
-		return &wsError{closeInvalidPayload, fmt.Errorf("%w: close reason", errWSInvalidUTF8)}
+		return &wsError{closeInvalidPayload, fmt.Errorf("%w: close reason", ErrInvalidUTF8)}
 	}
 	return &wsCloseError{Code: code, Reason: string(data[2:])}
 }
@@ -614,7 +479,7 @@ func (c *corkConn) writeFrame(op byte, pre, data []byte) error {
 		c.buf = c.pool.Get().(*[]byte)
 	}
 	// What tryUncork left, if anything, goes first.
-	b := appendFrameHeader(*c.buf, op, len(pre)+len(data))
+	b := wsframe.AppendHeader(*c.buf, op, len(pre)+len(data))
 	b = append(b, pre...)
 	*c.buf = append(b, data...)
 	switch {

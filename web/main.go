@@ -81,11 +81,20 @@ type app struct {
 	attempts   int // reconnection attempts since the last connection
 	reconnects int // successful reconnections
 	lastError  string
+	// connError describes a failed connection attempt for a person; it is
+	// shown until the socket connects again.
+	connError string
+	// started is false when the client could not be created (bad query
+	// parameters): the page then only shows why.
+	started bool
 
 	name, room string
 	joined     bool
 	joining    bool
 	users      []string
+	// usersFresh is false from a disconnection until the server sends the
+	// room's list again: meanwhile nobody's presence is known.
+	usersFresh bool
 	messages   []*message
 	byID       map[string]*message
 	typing     map[string]*time.Timer
@@ -124,7 +133,10 @@ func main() {
 		return ""
 	}
 	if err := a.connect(param("transports")); err != nil {
-		a.setError("cannot start the client: " + err.Error())
+		a.state = "not started"
+		a.setError("Cannot start the client: " + err.Error())
+	} else {
+		a.started = true
 	}
 	if n := param("name"); n != "" {
 		a.elName.Set("value", n)
@@ -175,7 +187,7 @@ func (a *app) connect(transports string) error {
 		opts.Transports = []string{client.TransportWebSocket}
 	case "", "polling,websocket":
 	default:
-		return errors.New("unknown transports " + strconv.Quote(transports))
+		return errors.New("unknown transports " + strconv.Quote(transports) + " (use polling, websocket or polling,websocket)")
 	}
 	opts.AuthFunc = func(context.Context) (any, error) {
 		a.authMu.Lock()
@@ -198,6 +210,7 @@ func (a *app) connect(transports string) error {
 				a.reconnects++
 			}
 			a.state, a.reason, a.attempts = "connected", "", 0
+			a.connError = ""
 			a.sid = a.sock.ID()
 			a.transport = a.mgr.TransportName()
 			a.measureLatency()
@@ -213,10 +226,21 @@ func (a *app) connect(transports string) error {
 				delete(a.typing, name)
 			}
 			a.outTyping = false
+			a.usersFresh = false
 		})
 	})
 	s.OnConnectError(func(err error) {
-		a.postWait(func() { a.lastError = "connection failed: " + err.Error() })
+		// The error itself (a fetch or WebSocket failure) means little to
+		// a person: say what happens, keep the detail for the console.
+		global.Get("console").Call("info", "demo: connection attempt failed: "+err.Error())
+		var refused *client.ConnectError
+		a.postWait(func() {
+			if errors.As(err, &refused) {
+				a.connError = "The server refused the connection: " + refused.Message
+				return
+			}
+			a.connError = "Cannot reach the server — reconnecting…"
+		})
 	})
 	a.mgr.OnReconnectAttempt(func(n int) {
 		a.postWait(func() { a.state, a.attempts = "reconnecting", n })
@@ -242,7 +266,7 @@ func (a *app) connect(transports string) error {
 		}
 		a.postWait(func() {
 			if a.joined && u.Room == a.room {
-				a.users = u.Users
+				a.users, a.usersFresh = u.Users, true
 			}
 		})
 	})
@@ -310,6 +334,9 @@ func (a *app) tickers() {
 	for {
 		select {
 		case <-check.C:
+			if a.mgr == nil { // the client could not start
+				continue
+			}
 			name := a.mgr.TransportName()
 			if name == last {
 				continue
@@ -373,6 +400,10 @@ func (a *app) join(name, room string) {
 	if room == "" {
 		room = "lobby"
 	}
+	if !a.started {
+		setText(a.elJoinError, "The client is not running: "+a.lastError)
+		return
+	}
 	a.joining = true
 	setText(a.elJoinError, "")
 	err := a.sock.Timeout(10*time.Second).EmitWithAckFunc("join", func(args sio.Args, err error) {
@@ -408,6 +439,7 @@ func (a *app) joinedRoom(res joinResult) {
 		a.clearMessages()
 	}
 	a.joined, a.name, a.room, a.users = true, res.Name, res.Room, res.Users
+	a.usersFresh = true
 	a.authMu.Lock()
 	a.authName, a.authRoom = res.Name, res.Room
 	a.authMu.Unlock()
@@ -418,7 +450,7 @@ func (a *app) joinedRoom(res joinResult) {
 
 // leave leaves the room.
 func (a *app) leave() {
-	if !a.joined {
+	if !a.joined || !a.started {
 		return
 	}
 	_ = a.sock.Emit("leave")
@@ -651,19 +683,38 @@ func (a *app) render() {
 		setText(a.elLatency, "–")
 	}
 	setText(a.elAttempts, strconv.Itoa(a.attempts))
-	setText(a.elError, a.lastError)
+	switch {
+	case a.connError != "" && a.lastError != "":
+		setText(a.elError, a.connError+" "+a.lastError)
+	case a.connError != "":
+		setText(a.elError, a.connError)
+	default:
+		setText(a.elError, a.lastError)
+	}
 
 	show(a.elJoinForm, !a.joined)
 	show(a.elChat, a.joined)
 	a.elJoinForm.Call("querySelector", "button").Set("disabled", a.joining)
 	setText(a.elRoomName, a.room)
 	clear(a.elUsers)
+	// Until the list is refreshed after a disconnection, nobody's presence
+	// is known: the dots go grey rather than showing stale green ones.
+	presence := "online"
+	if !a.usersFresh || a.state != "connected" {
+		presence = "unknown"
+	}
+	a.elUsers.Get("dataset").Set("presence", presence)
 	for _, u := range a.users {
 		class := ""
 		if u == a.name {
 			class = "me"
 		}
-		a.elUsers.Call("append", el("li", class, u))
+		li := el("li", class, u)
+		li.Get("dataset").Set("presence", presence)
+		if presence == "unknown" {
+			li.Set("title", "presence unknown until reconnected")
+		}
+		a.elUsers.Call("append", li)
 	}
 	var typers []string
 	for name := range a.typing {
@@ -688,8 +739,9 @@ func (a *app) publish() {
 	snap := snapshotJSON{
 		Loaded: true, Version: a.version,
 		State: a.state, ID: a.sid, Reason: a.reason, Transport: a.transport, Latency: a.latency,
-		Attempts: a.attempts, Reconnects: a.reconnects, Error: a.lastError,
-		Joined: a.joined, Name: a.name, Room: a.room,
+		Attempts: a.attempts, Reconnects: a.reconnects, Error: a.lastError, ConnError: a.connError,
+		UsersFresh: a.usersFresh && a.state == "connected",
+		Joined:     a.joined, Name: a.name, Room: a.room,
 		Users:    make([]string, len(a.users)),
 		Messages: make([]messageJSON, len(a.messages)),
 		Typing:   make([]string, 0, len(a.typing)),
@@ -726,6 +778,8 @@ type snapshotJSON struct {
 	Attempts   int           `json:"attempts"`
 	Reconnects int           `json:"reconnects"`
 	Error      string        `json:"error"`
+	ConnError  string        `json:"connError"`
+	UsersFresh bool          `json:"usersFresh"`
 	Joined     bool          `json:"joined"`
 	Name       string        `json:"name"`
 	Room       string        `json:"room"`

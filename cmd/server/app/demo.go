@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,9 @@ const (
 //   - users {room, users} goes to the room's sockets after its membership
 //     changed (a joining socket also gets the list in its ack or joined
 //     event).
+//
+// A name already used in the room by another socket gets a suffix (" 2",
+// " 3"...): the ack and joined event carry the name actually given.
 //
 // time is in milliseconds since the Unix epoch. users is the sorted list of
 // the names of the room's sockets (a name appears once per socket).
@@ -452,8 +456,56 @@ func (d *Demo) join(s *server.Socket, req joinRequest) joinResult {
 		return joinResult{Error: bad}
 	}
 	d.pullHistory(room)
+	// The names taken on the other nodes; this node's own are checked
+	// under the lock. A name taken meanwhile elsewhere may still slip
+	// through: nodes do not lock each other.
+	ctx, cancel := context.WithTimeout(d.ctx, demoFetchWait)
+	taken, err := d.fetchNames(ctx, room, s.ID())
+	cancel()
+	if err != nil {
+		d.logger.Debug("demo: fetching a room's names", "room", room, "err", err)
+	}
 	d.mu.Lock()
-	return d.joinLocked(s, name, room)
+	if r := d.rooms[room]; r != nil {
+		for other, n := range r.members {
+			if other != s {
+				taken[n] = true
+			}
+		}
+	}
+	return d.joinLocked(s, uniqueName(name, taken), room)
+}
+
+// uniqueName returns name, or name with the smallest suffix " 2", " 3"...
+// that no one in taken has, shortened to fit MaxNameLen: two people never
+// show under the same name (and both as "me" on their own pages).
+func uniqueName(name string, taken map[string]bool) string {
+	if !taken[name] {
+		return name
+	}
+	for i := 2; ; i++ {
+		suffix := " " + strconv.Itoa(i)
+		base := []rune(name)
+		if max := MaxNameLen - len(suffix); len(base) > max {
+			base = base[:max]
+		}
+		if n := string(base) + suffix; !taken[n] {
+			return n
+		}
+	}
+}
+
+// fetchNames returns the names used in room by sockets other than self,
+// on every node.
+func (d *Demo) fetchNames(ctx context.Context, room, self string) (map[string]bool, error) {
+	taken := map[string]bool{}
+	socks, err := d.IO.Sockets().In(room).FetchSockets(ctx)
+	for _, rs := range socks {
+		if m := memberOf(rs.Data()); rs.ID() != self && m.Room == room && m.Name != "" {
+			taken[m.Name] = true
+		}
+	}
+	return taken, err
 }
 
 // pullHistory asks the other nodes for their history of room when this

@@ -167,8 +167,8 @@ type sendResult struct {
 
 // NewDemo builds the demo. webDir is the folder of the web app ("" finds
 // web/ of this module). It builds web/main.wasm first when it is missing or
-// stale (webassets.EnsureWASM), which needs the go command; ctx cancels
-// that build.
+// stale (webassets.Handler, which logs the build and its duration), which
+// needs the go command; ctx cancels that build.
 func NewDemo(ctx context.Context, logger *slog.Logger, webDir string) (*Demo, error) {
 	return NewDemoAdapter(ctx, logger, webDir, nil)
 }
@@ -187,9 +187,7 @@ func NewDemoAdapter(ctx context.Context, logger *slog.Logger, webDir string, ada
 		}
 		webDir = dir
 	}
-	if err := webassets.EnsureWASM(ctx, webDir); err != nil {
-		return nil, err
-	}
+	// Handler builds main.wasm first when it is stale, and logs it.
 	web, err := webassets.Handler(ctx, webDir, logger)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ import (
 	"github.com/gosio/socketio/sio/client"
 	"github.com/gosio/socketio/sio/parser"
 	"github.com/gosio/socketio/transport/wasm"
+	"github.com/gosio/socketio/web/chatapi"
 )
 
 const (
@@ -195,7 +196,7 @@ func (a *app) connect(transports string) error {
 		if a.authName == "" {
 			return map[string]string{}, nil
 		}
-		return map[string]string{"name": a.authName, "room": a.authRoom}, nil
+		return chatapi.JoinRequest{Name: a.authName, Room: a.authRoom}, nil
 	}
 	origin := global.Get("location").Get("origin").String()
 	s, err := client.New(origin+"/", opts)
@@ -233,9 +234,11 @@ func (a *app) connect(transports string) error {
 		// The error itself (a fetch or WebSocket failure) means little to
 		// a person: say what happens, keep the detail for the console.
 		global.Get("console").Call("info", "demo: connection attempt failed: "+err.Error())
-		var refused *client.ConnectError
+		// A type assertion, not errors.As, which costs the wasm much size:
+		// the client reports a refusal as a bare *ConnectError.
+		refused, isRefusal := err.(*client.ConnectError)
 		a.postWait(func() {
-			if errors.As(err, &refused) {
+			if isRefusal {
 				a.connError = "The server refused the connection: " + refused.Message
 				return
 			}
@@ -249,66 +252,36 @@ func (a *app) connect(transports string) error {
 		a.postWait(func() { a.transport = a.mgr.TransportName() })
 	})
 
-	s.On("joined", func(e *sio.Event) {
-		var res joinResult
-		if err := e.Args.Decode(&res); err != nil {
-			return
-		}
+	// The server's events, typed by the declarations shared with it. A
+	// payload that does not decode goes to OnError, logged to the console.
+	s.OnError(func(err error) { global.Get("console").Call("warn", "demo: "+err.Error()) })
+	chatapi.Joined.On(s, func(res chatapi.JoinResult) error {
 		a.postWait(func() { a.joinedRoom(res) })
+		return nil
 	})
-	s.On("users", func(e *sio.Event) {
-		var u struct {
-			Room  string   `json:"room"`
-			Users []string `json:"users"`
-		}
-		if err := e.Args.Decode(&u); err != nil {
-			return
-		}
+	chatapi.Users.On(s, func(u chatapi.UserList) error {
 		a.postWait(func() {
 			if a.joined && u.Room == a.room {
 				a.users, a.usersFresh = u.Users, true
 			}
 		})
+		return nil
 	})
-	s.On("chat", func(e *sio.Event) {
-		var m struct {
-			ID   string `json:"id"`
-			From string `json:"from"`
-			Text string `json:"text"`
-			Time int64  `json:"time"`
-		}
-		if err := e.Args.Decode(&m); err != nil {
-			return
-		}
+	chatapi.Chat.On(s, func(m chatapi.Message) error {
 		a.postWait(func() {
 			a.stopTyping(m.From)
 			a.received(&message{id: m.ID, from: m.From, text: m.Text, time: m.Time})
 		})
+		return nil
 	})
-	s.On("image", func(e *sio.Event) {
-		var m struct {
-			ID   string `json:"id"`
-			From string `json:"from"`
-			Mime string `json:"mime"`
-			Data []byte `json:"data"`
-			Time int64  `json:"time"`
-		}
-		if err := e.Args.Decode(&m); err != nil {
-			return
-		}
+	chatapi.Image.On(s, func(m chatapi.ImageMessage) error {
 		a.postWait(func() {
 			a.received(&message{id: m.ID, from: m.From, time: m.Time, image: true, mime: m.Mime, size: len(m.Data)})
 			a.showImage(a.byID[m.ID], m.Data)
 		})
+		return nil
 	})
-	s.On("typing", func(e *sio.Event) {
-		var t struct {
-			From   string `json:"from"`
-			Typing bool   `json:"typing"`
-		}
-		if err := e.Args.Decode(&t); err != nil {
-			return
-		}
+	chatapi.Typing.On(s, func(t chatapi.TypingNews) error {
 		a.postWait(func() {
 			if !t.Typing {
 				a.stopTyping(t.From)
@@ -320,6 +293,7 @@ func (a *app) connect(transports string) error {
 			from := t.From
 			a.typing[from] = time.AfterFunc(typingExpiry, func() { a.postWait(func() { a.stopTyping(from) }) })
 		})
+		return nil
 	})
 	s.Open()
 	return nil
@@ -359,35 +333,13 @@ func (a *app) measureLatency() {
 		return
 	}
 	start := time.Now()
-	_ = a.sock.Volatile().Timeout(latencyEvery).EmitWithAckFunc("rtt", func(_ sio.Args, err error) {
+	_ = a.sock.Volatile().Timeout(latencyEvery).EmitWithAckFunc(chatapi.RTT.Name(), func(_ sio.Args, err error) {
 		if err != nil {
 			return
 		}
 		ms := int(time.Since(start).Milliseconds())
 		a.postWait(func() { a.latency = ms })
 	})
-}
-
-// joinResult is the ack of join and the payload of joined.
-type joinResult struct {
-	OK      bool     `json:"ok"`
-	Error   string   `json:"error"`
-	Room    string   `json:"room"`
-	Name    string   `json:"name"`
-	Users   []string `json:"users"`
-	History []struct {
-		ID   string `json:"id"`
-		From string `json:"from"`
-		Text string `json:"text"`
-		Time int64  `json:"time"`
-	} `json:"history"`
-}
-
-// sendResult is the ack of chat and image.
-type sendResult struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error"`
-	Time  int64  `json:"time"`
 }
 
 // join asks the server to join room as name.
@@ -406,8 +358,8 @@ func (a *app) join(name, room string) {
 	}
 	a.joining = true
 	setText(a.elJoinError, "")
-	err := a.sock.Timeout(10*time.Second).EmitWithAckFunc("join", func(args sio.Args, err error) {
-		var res joinResult
+	err := a.sock.Timeout(10*time.Second).EmitWithAckFunc(chatapi.Join.Name(), func(args sio.Args, err error) {
+		var res chatapi.JoinResult
 		if err == nil {
 			err = args.Decode(&res)
 		}
@@ -422,7 +374,7 @@ func (a *app) join(name, room string) {
 				a.joinedRoom(res)
 			}
 		})
-	}, map[string]string{"name": name, "room": room})
+	}, chatapi.JoinRequest{Name: name, Room: room})
 	if err != nil {
 		a.joining = false
 		setText(a.elJoinError, "Could not join: "+err.Error())
@@ -431,7 +383,7 @@ func (a *app) join(name, room string) {
 
 // joinedRoom applies a join ack or a joined event: the room, its users and
 // its history (messages already on the page are not repeated).
-func (a *app) joinedRoom(res joinResult) {
+func (a *app) joinedRoom(res chatapi.JoinResult) {
 	if !res.OK {
 		return
 	}
@@ -453,7 +405,7 @@ func (a *app) leave() {
 	if !a.joined || !a.started {
 		return
 	}
-	_ = a.sock.Emit("leave")
+	_ = a.sock.Emit(chatapi.Leave.Name())
 	a.authMu.Lock()
 	a.authName, a.authRoom = "", ""
 	a.authMu.Unlock()
@@ -496,7 +448,7 @@ func (a *app) sendChat(id, text string) {
 	a.setTyping(false)
 	m := &message{id: id, from: a.name, text: text, own: true}
 	a.add(m)
-	a.emitWithRetry(m, "chat", map[string]any{"id": id, "text": text})
+	a.emitWithRetry(m, chatapi.Send.Name(), chatapi.SendRequest{ID: id, Text: text})
 }
 
 // sendImage shows an image as pending and sends it as binary.
@@ -516,16 +468,16 @@ func (a *app) sendImage(id string, data []byte, mime string) {
 	m := &message{id: id, from: a.name, own: true, image: true, mime: mime, size: len(data)}
 	a.add(m)
 	a.showImage(m, data)
-	a.emitWithRetry(m, "image", map[string]any{"id": id, "mime": mime, "data": data})
+	a.emitWithRetry(m, chatapi.SendImage.Name(), chatapi.ImageRequest{ID: id, Mime: mime, Data: data})
 }
 
 // emitWithRetry emits with an acknowledgement. When the connection is lost
 // before the ack, the packet is emitted again: the client buffers it until
 // it reconnects, and the server ignores a second copy of a message id.
-func (a *app) emitWithRetry(m *message, event string, payload map[string]any) {
+func (a *app) emitWithRetry(m *message, event string, payload any) {
 	var ack func(sio.Args, error)
 	ack = func(args sio.Args, err error) {
-		var res sendResult
+		var res chatapi.SendResult
 		if err == nil {
 			err = args.Decode(&res)
 		}
@@ -570,7 +522,7 @@ func (a *app) setTyping(typing bool) {
 		return
 	}
 	a.outTyping, a.typingSent = typing, time.Now()
-	_ = a.sock.Volatile().Emit("typing", map[string]bool{"typing": typing})
+	_ = chatapi.SetTyping.Emit(a.sock.Volatile(), chatapi.TypingRequest{Typing: typing})
 }
 
 func (a *app) stopTyping(from string) {

@@ -55,6 +55,9 @@ type Socket struct {
 	queue      []*queued
 	waiters    []chan error
 	authCancel context.CancelFunc
+	ctx        context.Context // see Context; nil until asked for
+	cancelCtx  context.CancelFunc
+	stopped    bool // stopped for good since the last Connect or Open
 }
 
 type socketHandlers struct {
@@ -64,6 +67,7 @@ type socketHandlers struct {
 	events       map[string][]func(*sio.Event)
 	any          []func(*sio.Event)
 	outgoing     []func(string, []any)
+	errors       []func(error)
 }
 
 // outgoing is an encoded event waiting to be sent.
@@ -282,7 +286,7 @@ func (s *Socket) connectLocked() {
 	if s.connected {
 		return
 	}
-	s.active = true
+	s.active, s.stopped = true, false
 	m := s.m
 	if !m.reconnecting {
 		m.openLocked(nil)
@@ -326,6 +330,11 @@ func (s *Socket) destroyLocked() bool {
 	}
 	s.active, s.connecting = false, false
 	s.cancelAuthLocked()
+	s.stopped = true
+	if s.cancelCtx != nil {
+		s.cancelCtx()
+		s.ctx, s.cancelCtx = nil, nil
+	}
 	return s.m.destroyLocked()
 }
 

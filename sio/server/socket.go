@@ -222,7 +222,9 @@ func (s *Socket) OnDisconnecting(fn func(reason string)) {
 	s.mu.Unlock()
 }
 
-// OnError adds a handler for errors of the socket (a packet middleware's refusal).
+// OnError adds a handler for errors of the socket: a packet middleware's
+// refusal, and what ReportError reports (such as a typed event whose
+// argument does not decode).
 func (s *Socket) OnError(fn func(error)) {
 	s.mu.Lock()
 	s.onError = append(s.onError, fn)

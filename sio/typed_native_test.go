@@ -96,3 +96,40 @@ func TestTypedBothSides(t *testing.T) {
 		t.Fatal("the client's OnError never got the bad payload")
 	}
 }
+
+// TestDefaults covers what a user expects without reading the docs: a
+// one-line native dial, Auth in a composite literal, a room's size, and a
+// hint when the URL's path is the Engine.IO path.
+func TestDefaults(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := server.New(nil)
+	joined := make(chan string, 2)
+	srv.OnConnection(func(s *server.Socket) {
+		var auth struct{ Name string }
+		_ = s.Handshake().DecodeAuth(&auth)
+		s.Join("lobby")
+		joined <- auth.Name
+	})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Shutdown(context.Background()) //nolint:errcheck
+
+	a, err := native.Dial(ctx, ts.URL, &client.Options{Auth: map[string]string{"name": "ann"}})
+	require.NoError(t, err)
+	defer a.Disconnect()
+	b, err := native.Dial(ctx, ts.URL, nil)
+	require.NoError(t, err)
+	defer b.Disconnect()
+	got := []string{<-joined, <-joined}
+	assert.ElementsMatch(t, []string{"ann", ""}, got)
+	assert.Equal(t, 2, srv.Sockets().RoomSize("lobby"))
+	assert.Equal(t, 1, srv.Sockets().RoomSize(a.ID()))
+	assert.Equal(t, 0, srv.Sockets().RoomSize("nowhere"))
+
+	for _, u := range []string{ts.URL + "/socket.io/", ts.URL + "/socket.io", ts.URL + "/app/socket.io/"} {
+		_, err = native.Dial(ctx, u, nil)
+		require.ErrorIs(t, err, client.ErrNamespacePath, u)
+		assert.Contains(t, err.Error(), "did you mean Options.Path?")
+	}
+}

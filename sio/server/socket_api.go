@@ -22,3 +22,11 @@ func (s *Socket) ReportError(err error) {
 		eh(err)
 	}
 }
+
+// RoomSize returns the number of this server's sockets of the namespace
+// in room (a socket's own id is a room of one). With a cluster adapter,
+// sockets on other nodes are not counted: len(In(room).FetchSockets(ctx))
+// counts every node's, at the price of a round trip to them.
+func (n *Namespace) RoomSize(room Room) int {
+	return len(n.Adapter().Sockets([]Room{room}))
+}

@@ -41,7 +41,7 @@ func TestSocketIO2ClientAgainstGoServer(t *testing.T) {
 			_ = s.Emit("binary", []byte{9, 8, 7}, map[string]any{"n": []byte{6}})
 		})
 		s.On("ask", func(e *sio.Event) { _ = e.Ack("answer", 42) })
-		s.On("disconnect-me", func(*sio.Event) { s.Disconnect(false) })
+		s.On("disconnect-me", func(*sio.Event) { s.Disconnect() })
 		welcome(s, map[string]any{"query": s.Handshake().Query.Get("q")})
 	})
 	admin := srv.Of("/admin")

@@ -43,6 +43,44 @@ func (a Args) Decode(dst ...any) error {
 	return nil
 }
 
+// MarshalJSON returns the arguments as a JSON array, each as it was
+// received; a binary attachment appears as the base64 string encoding/json
+// gives a []byte. So json.Marshal(args) shows what was sent, not the
+// internal form of the arguments.
+func (a Args) MarshalJSON() ([]byte, error) {
+	out := append(make([]byte, 0, 64), '[')
+	for i := range a {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		raw := a[i].Raw
+		if len(a[i].Attachments) > 0 {
+			// A json.RawMessage sees each placeholder as the base64 of its
+			// attachment (see parser.Value.Decode).
+			var r json.RawMessage
+			if err := a[i].Decode(&r); err != nil {
+				return nil, errs.Wrap("sio: argument "+strconv.Itoa(i)+": "+err.Error(), err)
+			}
+			raw = r
+		}
+		if len(raw) == 0 {
+			raw = json.RawMessage("null")
+		}
+		out = append(out, raw...)
+	}
+	return append(out, ']'), nil
+}
+
+// String returns the arguments as JSON (see MarshalJSON), which is what
+// fmt's %v prints.
+func (a Args) String() string {
+	b, err := a.MarshalJSON()
+	if err != nil {
+		return "sio.Args(" + err.Error() + ")"
+	}
+	return string(b)
+}
+
 // Raw returns the raw JSON of argument i, or nil when there is no such
 // argument. Binary arguments appear as their placeholder objects.
 func (a Args) Raw(i int) json.RawMessage {

@@ -33,6 +33,7 @@ import (
 	"github.com/gosio/socketio/sio/client"
 	"github.com/gosio/socketio/sio/parser"
 	"github.com/gosio/socketio/transport/wasm"
+	"github.com/gosio/socketio/web/chatapi"
 )
 
 const (
@@ -81,11 +82,20 @@ type app struct {
 	attempts   int // reconnection attempts since the last connection
 	reconnects int // successful reconnections
 	lastError  string
+	// connError describes a failed connection attempt for a person; it is
+	// shown until the socket connects again.
+	connError string
+	// started is false when the client could not be created (bad query
+	// parameters): the page then only shows why.
+	started bool
 
 	name, room string
 	joined     bool
 	joining    bool
 	users      []string
+	// usersFresh is false from a disconnection until the server sends the
+	// room's list again: meanwhile nobody's presence is known.
+	usersFresh bool
 	messages   []*message
 	byID       map[string]*message
 	typing     map[string]*time.Timer
@@ -124,7 +134,10 @@ func main() {
 		return ""
 	}
 	if err := a.connect(param("transports")); err != nil {
-		a.setError("cannot start the client: " + err.Error())
+		a.state = "not started"
+		a.setError("Cannot start the client: " + err.Error())
+	} else {
+		a.started = true
 	}
 	if n := param("name"); n != "" {
 		a.elName.Set("value", n)
@@ -175,7 +188,7 @@ func (a *app) connect(transports string) error {
 		opts.Transports = []string{client.TransportWebSocket}
 	case "", "polling,websocket":
 	default:
-		return errors.New("unknown transports " + strconv.Quote(transports))
+		return errors.New("unknown transports " + strconv.Quote(transports) + " (use polling, websocket or polling,websocket)")
 	}
 	opts.AuthFunc = func(context.Context) (any, error) {
 		a.authMu.Lock()
@@ -183,7 +196,7 @@ func (a *app) connect(transports string) error {
 		if a.authName == "" {
 			return map[string]string{}, nil
 		}
-		return map[string]string{"name": a.authName, "room": a.authRoom}, nil
+		return chatapi.JoinRequest{Name: a.authName, Room: a.authRoom}, nil
 	}
 	origin := global.Get("location").Get("origin").String()
 	s, err := client.New(origin+"/", opts)
@@ -198,6 +211,7 @@ func (a *app) connect(transports string) error {
 				a.reconnects++
 			}
 			a.state, a.reason, a.attempts = "connected", "", 0
+			a.connError = ""
 			a.sid = a.sock.ID()
 			a.transport = a.mgr.TransportName()
 			a.measureLatency()
@@ -213,10 +227,23 @@ func (a *app) connect(transports string) error {
 				delete(a.typing, name)
 			}
 			a.outTyping = false
+			a.usersFresh = false
 		})
 	})
 	s.OnConnectError(func(err error) {
-		a.postWait(func() { a.lastError = "connection failed: " + err.Error() })
+		// The error itself (a fetch or WebSocket failure) means little to
+		// a person: say what happens, keep the detail for the console.
+		global.Get("console").Call("info", "demo: connection attempt failed: "+err.Error())
+		// A type assertion, not errors.As, which costs the wasm much size:
+		// the client reports a refusal as a bare *ConnectError.
+		refused, isRefusal := err.(*client.ConnectError)
+		a.postWait(func() {
+			if isRefusal {
+				a.connError = "The server refused the connection: " + refused.Message
+				return
+			}
+			a.connError = "Cannot reach the server — reconnecting…"
+		})
 	})
 	a.mgr.OnReconnectAttempt(func(n int) {
 		a.postWait(func() { a.state, a.attempts = "reconnecting", n })
@@ -225,66 +252,36 @@ func (a *app) connect(transports string) error {
 		a.postWait(func() { a.transport = a.mgr.TransportName() })
 	})
 
-	s.On("joined", func(e *sio.Event) {
-		var res joinResult
-		if err := e.Args.Decode(&res); err != nil {
-			return
-		}
+	// The server's events, typed by the declarations shared with it. A
+	// payload that does not decode goes to OnError, logged to the console.
+	s.OnError(func(err error) { global.Get("console").Call("warn", "demo: "+err.Error()) })
+	chatapi.Joined.On(s, func(res chatapi.JoinResult) error {
 		a.postWait(func() { a.joinedRoom(res) })
+		return nil
 	})
-	s.On("users", func(e *sio.Event) {
-		var u struct {
-			Room  string   `json:"room"`
-			Users []string `json:"users"`
-		}
-		if err := e.Args.Decode(&u); err != nil {
-			return
-		}
+	chatapi.Users.On(s, func(u chatapi.UserList) error {
 		a.postWait(func() {
 			if a.joined && u.Room == a.room {
-				a.users = u.Users
+				a.users, a.usersFresh = u.Users, true
 			}
 		})
+		return nil
 	})
-	s.On("chat", func(e *sio.Event) {
-		var m struct {
-			ID   string `json:"id"`
-			From string `json:"from"`
-			Text string `json:"text"`
-			Time int64  `json:"time"`
-		}
-		if err := e.Args.Decode(&m); err != nil {
-			return
-		}
+	chatapi.Chat.On(s, func(m chatapi.Message) error {
 		a.postWait(func() {
 			a.stopTyping(m.From)
 			a.received(&message{id: m.ID, from: m.From, text: m.Text, time: m.Time})
 		})
+		return nil
 	})
-	s.On("image", func(e *sio.Event) {
-		var m struct {
-			ID   string `json:"id"`
-			From string `json:"from"`
-			Mime string `json:"mime"`
-			Data []byte `json:"data"`
-			Time int64  `json:"time"`
-		}
-		if err := e.Args.Decode(&m); err != nil {
-			return
-		}
+	chatapi.Image.On(s, func(m chatapi.ImageMessage) error {
 		a.postWait(func() {
 			a.received(&message{id: m.ID, from: m.From, time: m.Time, image: true, mime: m.Mime, size: len(m.Data)})
 			a.showImage(a.byID[m.ID], m.Data)
 		})
+		return nil
 	})
-	s.On("typing", func(e *sio.Event) {
-		var t struct {
-			From   string `json:"from"`
-			Typing bool   `json:"typing"`
-		}
-		if err := e.Args.Decode(&t); err != nil {
-			return
-		}
+	chatapi.Typing.On(s, func(t chatapi.TypingNews) error {
 		a.postWait(func() {
 			if !t.Typing {
 				a.stopTyping(t.From)
@@ -296,6 +293,7 @@ func (a *app) connect(transports string) error {
 			from := t.From
 			a.typing[from] = time.AfterFunc(typingExpiry, func() { a.postWait(func() { a.stopTyping(from) }) })
 		})
+		return nil
 	})
 	s.Open()
 	return nil
@@ -310,6 +308,9 @@ func (a *app) tickers() {
 	for {
 		select {
 		case <-check.C:
+			if a.mgr == nil { // the client could not start
+				continue
+			}
 			name := a.mgr.TransportName()
 			if name == last {
 				continue
@@ -332,35 +333,13 @@ func (a *app) measureLatency() {
 		return
 	}
 	start := time.Now()
-	_ = a.sock.Volatile().Timeout(latencyEvery).EmitWithAckFunc("rtt", func(_ sio.Args, err error) {
+	_ = a.sock.Volatile().Timeout(latencyEvery).EmitWithAckFunc(chatapi.RTT.Name(), func(_ sio.Args, err error) {
 		if err != nil {
 			return
 		}
 		ms := int(time.Since(start).Milliseconds())
 		a.postWait(func() { a.latency = ms })
 	})
-}
-
-// joinResult is the ack of join and the payload of joined.
-type joinResult struct {
-	OK      bool     `json:"ok"`
-	Error   string   `json:"error"`
-	Room    string   `json:"room"`
-	Name    string   `json:"name"`
-	Users   []string `json:"users"`
-	History []struct {
-		ID   string `json:"id"`
-		From string `json:"from"`
-		Text string `json:"text"`
-		Time int64  `json:"time"`
-	} `json:"history"`
-}
-
-// sendResult is the ack of chat and image.
-type sendResult struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error"`
-	Time  int64  `json:"time"`
 }
 
 // join asks the server to join room as name.
@@ -373,10 +352,14 @@ func (a *app) join(name, room string) {
 	if room == "" {
 		room = "lobby"
 	}
+	if !a.started {
+		setText(a.elJoinError, "The client is not running: "+a.lastError)
+		return
+	}
 	a.joining = true
 	setText(a.elJoinError, "")
-	err := a.sock.Timeout(10*time.Second).EmitWithAckFunc("join", func(args sio.Args, err error) {
-		var res joinResult
+	err := a.sock.Timeout(10*time.Second).EmitWithAckFunc(chatapi.Join.Name(), func(args sio.Args, err error) {
+		var res chatapi.JoinResult
 		if err == nil {
 			err = args.Decode(&res)
 		}
@@ -391,7 +374,7 @@ func (a *app) join(name, room string) {
 				a.joinedRoom(res)
 			}
 		})
-	}, map[string]string{"name": name, "room": room})
+	}, chatapi.JoinRequest{Name: name, Room: room})
 	if err != nil {
 		a.joining = false
 		setText(a.elJoinError, "Could not join: "+err.Error())
@@ -400,7 +383,7 @@ func (a *app) join(name, room string) {
 
 // joinedRoom applies a join ack or a joined event: the room, its users and
 // its history (messages already on the page are not repeated).
-func (a *app) joinedRoom(res joinResult) {
+func (a *app) joinedRoom(res chatapi.JoinResult) {
 	if !res.OK {
 		return
 	}
@@ -408,6 +391,7 @@ func (a *app) joinedRoom(res joinResult) {
 		a.clearMessages()
 	}
 	a.joined, a.name, a.room, a.users = true, res.Name, res.Room, res.Users
+	a.usersFresh = true
 	a.authMu.Lock()
 	a.authName, a.authRoom = res.Name, res.Room
 	a.authMu.Unlock()
@@ -418,10 +402,10 @@ func (a *app) joinedRoom(res joinResult) {
 
 // leave leaves the room.
 func (a *app) leave() {
-	if !a.joined {
+	if !a.joined || !a.started {
 		return
 	}
-	_ = a.sock.Emit("leave")
+	_ = a.sock.Emit(chatapi.Leave.Name())
 	a.authMu.Lock()
 	a.authName, a.authRoom = "", ""
 	a.authMu.Unlock()
@@ -464,7 +448,7 @@ func (a *app) sendChat(id, text string) {
 	a.setTyping(false)
 	m := &message{id: id, from: a.name, text: text, own: true}
 	a.add(m)
-	a.emitWithRetry(m, "chat", map[string]any{"id": id, "text": text})
+	a.emitWithRetry(m, chatapi.Send.Name(), chatapi.SendRequest{ID: id, Text: text})
 }
 
 // sendImage shows an image as pending and sends it as binary.
@@ -484,16 +468,16 @@ func (a *app) sendImage(id string, data []byte, mime string) {
 	m := &message{id: id, from: a.name, own: true, image: true, mime: mime, size: len(data)}
 	a.add(m)
 	a.showImage(m, data)
-	a.emitWithRetry(m, "image", map[string]any{"id": id, "mime": mime, "data": data})
+	a.emitWithRetry(m, chatapi.SendImage.Name(), chatapi.ImageRequest{ID: id, Mime: mime, Data: data})
 }
 
 // emitWithRetry emits with an acknowledgement. When the connection is lost
 // before the ack, the packet is emitted again: the client buffers it until
 // it reconnects, and the server ignores a second copy of a message id.
-func (a *app) emitWithRetry(m *message, event string, payload map[string]any) {
+func (a *app) emitWithRetry(m *message, event string, payload any) {
 	var ack func(sio.Args, error)
 	ack = func(args sio.Args, err error) {
-		var res sendResult
+		var res chatapi.SendResult
 		if err == nil {
 			err = args.Decode(&res)
 		}
@@ -538,7 +522,7 @@ func (a *app) setTyping(typing bool) {
 		return
 	}
 	a.outTyping, a.typingSent = typing, time.Now()
-	_ = a.sock.Volatile().Emit("typing", map[string]bool{"typing": typing})
+	_ = chatapi.SetTyping.Emit(a.sock.Volatile(), chatapi.TypingRequest{Typing: typing})
 }
 
 func (a *app) stopTyping(from string) {
@@ -651,19 +635,38 @@ func (a *app) render() {
 		setText(a.elLatency, "–")
 	}
 	setText(a.elAttempts, strconv.Itoa(a.attempts))
-	setText(a.elError, a.lastError)
+	switch {
+	case a.connError != "" && a.lastError != "":
+		setText(a.elError, a.connError+" "+a.lastError)
+	case a.connError != "":
+		setText(a.elError, a.connError)
+	default:
+		setText(a.elError, a.lastError)
+	}
 
 	show(a.elJoinForm, !a.joined)
 	show(a.elChat, a.joined)
 	a.elJoinForm.Call("querySelector", "button").Set("disabled", a.joining)
 	setText(a.elRoomName, a.room)
 	clear(a.elUsers)
+	// Until the list is refreshed after a disconnection, nobody's presence
+	// is known: the dots go grey rather than showing stale green ones.
+	presence := "online"
+	if !a.usersFresh || a.state != "connected" {
+		presence = "unknown"
+	}
+	a.elUsers.Get("dataset").Set("presence", presence)
 	for _, u := range a.users {
 		class := ""
 		if u == a.name {
 			class = "me"
 		}
-		a.elUsers.Call("append", el("li", class, u))
+		li := el("li", class, u)
+		li.Get("dataset").Set("presence", presence)
+		if presence == "unknown" {
+			li.Set("title", "presence unknown until reconnected")
+		}
+		a.elUsers.Call("append", li)
 	}
 	var typers []string
 	for name := range a.typing {
@@ -688,8 +691,9 @@ func (a *app) publish() {
 	snap := snapshotJSON{
 		Loaded: true, Version: a.version,
 		State: a.state, ID: a.sid, Reason: a.reason, Transport: a.transport, Latency: a.latency,
-		Attempts: a.attempts, Reconnects: a.reconnects, Error: a.lastError,
-		Joined: a.joined, Name: a.name, Room: a.room,
+		Attempts: a.attempts, Reconnects: a.reconnects, Error: a.lastError, ConnError: a.connError,
+		UsersFresh: a.usersFresh && a.state == "connected",
+		Joined:     a.joined, Name: a.name, Room: a.room,
 		Users:    make([]string, len(a.users)),
 		Messages: make([]messageJSON, len(a.messages)),
 		Typing:   make([]string, 0, len(a.typing)),
@@ -726,6 +730,8 @@ type snapshotJSON struct {
 	Attempts   int           `json:"attempts"`
 	Reconnects int           `json:"reconnects"`
 	Error      string        `json:"error"`
+	ConnError  string        `json:"connError"`
+	UsersFresh bool          `json:"usersFresh"`
 	Joined     bool          `json:"joined"`
 	Name       string        `json:"name"`
 	Room       string        `json:"room"`

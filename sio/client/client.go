@@ -2,7 +2,12 @@ package client
 
 import (
 	"context"
+	"errors"
+	"strconv"
+	"strings"
 	"sync"
+
+	"github.com/gosio/socketio/sio/internal/errs"
 )
 
 // New returns a socket for the namespace in the path of rawURL ("/" when
@@ -17,11 +22,14 @@ func New(rawURL string, opts *Options) (*Socket, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNamespace(p.nsp); err != nil {
+		return nil, err
+	}
 	m, err := newManager(p, opts)
 	if err != nil {
 		return nil, err
 	}
-	return m.Socket(p.nsp, &opts.SocketOptions), nil
+	return m.Socket(p.nsp, opts.socketOptions()), nil
 }
 
 // Dial is New followed by Socket.Connect: it returns a connected socket, or
@@ -59,6 +67,9 @@ func (r *Registry) Socket(rawURL string, opts *Options) (*Socket, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNamespace(p.nsp); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		return nil, ErrNoTransport
 	}
@@ -82,7 +93,7 @@ func (r *Registry) Socket(rawURL string, opts *Options) (*Socket, error) {
 		}
 		r.managers[id] = m
 	}
-	return m.Socket(p.nsp, &opts.SocketOptions), nil
+	return m.Socket(p.nsp, opts.socketOptions()), nil
 }
 
 // Close closes every Manager the Registry created.
@@ -94,4 +105,17 @@ func (r *Registry) Close() {
 	for _, m := range owned {
 		m.Close()
 	}
+}
+
+// ErrNamespacePath is returned by New, Dial and Registry.Socket for a URL
+// whose path, the namespace, looks like the Engine.IO path
+// ("/socket.io/..."): a common mistake, as the official client takes the
+// path of the URL as the namespace too.
+var ErrNamespacePath = errors.New("client: the URL's path is the namespace, and it contains /socket.io/ (did you mean Options.Path?)")
+
+func checkNamespace(nsp string) error {
+	if nsp == "/socket.io" || strings.HasPrefix(nsp, "/socket.io/") || strings.Contains(nsp, "/socket.io/") {
+		return errs.Wrap("client: namespace "+strconv.Quote(nsp)+": the URL's path is the namespace, not the Engine.IO path (did you mean Options.Path?)", ErrNamespacePath)
+	}
+	return nil
 }

@@ -206,7 +206,7 @@ func TestInteropAnyHandlers(t *testing.T) {
 		s.OnAny(func(e *sio.Event) { incoming <- "any:" + e.Name })
 		s.On("message-back", func(e *sio.Event) { incoming <- "on:" + e.Name })
 		outgoing := make(chan string, 100)
-		s.OnAnyOutgoing(func(name string, args []any) { outgoing <- name + ":" + args[0].(string) })
+		s.OnAnyOutgoing(func(e *sio.Event) { v, _ := sio.Arg[string](e.Args, 0); outgoing <- e.Name + ":" + v })
 		require.NoError(t, s.Connect(ctx))
 		defer s.Disconnect()
 		assert.Equal(t, "any:auth", recv(t, incoming))

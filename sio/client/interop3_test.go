@@ -494,7 +494,7 @@ func TestInteropQueuedDuringUpgrade(t *testing.T) {
 			t.Run(how, func(t *testing.T) {
 				if how == "disconnect-close" {
 					if kind == kindNode {
-						t.Skip("needs the server's API (Socket.Disconnect(true)) while the client's upgrade is held")
+						t.Skip("needs the server's API (Socket.CloseConnection()) while the client's upgrade is held")
 					}
 				}
 				ctx := testCtx(t)
@@ -529,7 +529,7 @@ func TestInteropQueuedDuringUpgrade(t *testing.T) {
 				case "disconnect-close":
 					s := srv.gos.App.IO.Of(nsp).Socket(id)
 					require.NotNil(t, s)
-					s.Disconnect(true)
+					s.CloseConnection()
 				}
 				assert.Empty(t, queued, "nothing can reach a before the upgrade")
 				close(hold.release)

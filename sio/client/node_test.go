@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosio/socketio/internal/nodefixture"
 )
 
 // The interop tests run the official socket.io server of
@@ -25,16 +26,7 @@ const nodeDir = "../../e2e/testdata/node"
 // missing (fails it under CI=true).
 func requireNode(t *testing.T) {
 	t.Helper()
-	_, errNode := exec.LookPath("node")
-	_, errMods := os.Stat(filepath.Join(nodeDir, "node_modules", "socket.io"))
-	if errNode == nil && errMods == nil {
-		return
-	}
-	msg := fmt.Sprintf("node interop fixture unavailable (node: %v, node_modules: %v); run npm ci in %s", errNode, errMods, nodeDir)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	nodefixture.Require(t, "socket.io")
 }
 
 // nodeServer is a running server.js.

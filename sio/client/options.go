@@ -56,6 +56,11 @@ type SocketOptions struct {
 type Options struct {
 	SocketOptions
 
+	// Auth is SocketOptions.Auth, here so that a composite literal can set
+	// it (client.Options{Auth: ...}); when both are set, SocketOptions.Auth
+	// wins.
+	Auth any
+
 	// Transport does the I/O: native.New(nil) for native programs,
 	// transport/wasm in the browser. Required.
 	Transport Transport
@@ -278,4 +283,14 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// socketOptions returns the options of the socket New, Dial and
+// Registry.Socket create.
+func (o *Options) socketOptions() *SocketOptions {
+	so := o.SocketOptions
+	if so.Auth == nil {
+		so.Auth = o.Auth
+	}
+	return &so
 }

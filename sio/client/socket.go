@@ -55,15 +55,19 @@ type Socket struct {
 	queue      []*queued
 	waiters    []chan error
 	authCancel context.CancelFunc
+	ctx        context.Context // see Context; nil until asked for
+	cancelCtx  context.CancelFunc
+	stopped    bool // stopped for good since the last Connect or Open
 }
 
 type socketHandlers struct {
 	connect      []func()
 	connectError []func(error)
 	disconnect   []func(string)
-	events       map[string][]func(*sio.Event)
-	any          []func(*sio.Event)
-	outgoing     []func(string, []any)
+	events       map[string]func(*sio.Event)
+	any          []*eventHandler
+	outgoing     []*eventHandler
+	errors       []func(error)
 }
 
 // outgoing is an encoded event waiting to be sent.
@@ -171,27 +175,42 @@ func (s *Socket) OnConnectError(h func(error)) { addHandler(&s.hmu, &s.h.connect
 // sio.ReasonServerDisconnect, ...) when a connected socket disconnects.
 func (s *Socket) OnDisconnect(h func(reason string)) { addHandler(&s.hmu, &s.h.disconnect, h) }
 
-// On registers h for the event name. Several handlers may be registered;
-// they run in registration order, after the OnAny handlers.
+// On sets the handler of the event name, replacing any previous one (as
+// the server's Socket.On does). It runs after the OnAny handlers.
 func (s *Socket) On(event string, h func(*sio.Event)) {
 	s.hmu.Lock()
 	defer s.hmu.Unlock()
 	if s.h.events == nil {
-		s.h.events = make(map[string][]func(*sio.Event))
+		s.h.events = make(map[string]func(*sio.Event))
 	}
-	s.h.events[event] = append(s.h.events[event], h)
+	s.h.events[event] = h
 }
 
-// Off removes every handler of the event name.
+// Off removes the handler of the event name.
 func (s *Socket) Off(event string) {
 	s.hmu.Lock()
 	defer s.hmu.Unlock()
 	delete(s.h.events, event)
 }
 
-// OnAny registers h, called for every received event before its own
-// handlers.
-func (s *Socket) OnAny(h func(*sio.Event)) { addHandler(&s.hmu, &s.h.any, h) }
+// eventHandler is a catch-all handler; its address identifies it for
+// removal.
+type eventHandler struct{ fn func(*sio.Event) }
+
+// OnAny adds h, called for every received event before its own handler.
+// It returns a function that removes it.
+func (s *Socket) OnAny(h func(*sio.Event)) (remove func()) { return s.addAny(&s.h.any, h) }
+
+// addAny adds h to list and returns its remover.
+func (s *Socket) addAny(list *[]*eventHandler, h func(*sio.Event)) func() {
+	e := &eventHandler{h}
+	addHandler(&s.hmu, list, e)
+	return func() {
+		s.hmu.Lock()
+		defer s.hmu.Unlock()
+		*list = slices.DeleteFunc(*list, func(x *eventHandler) bool { return x == e })
+	}
+}
 
 // OffAny removes every OnAny handler.
 func (s *Socket) OffAny() {
@@ -200,11 +219,12 @@ func (s *Socket) OffAny() {
 	s.hmu.Unlock()
 }
 
-// OnAnyOutgoing registers h, called with every event sent (when it is
-// actually written to the connection, so a buffered emit is reported after
-// the reconnection). args are the emit's arguments: h must not modify them.
-func (s *Socket) OnAnyOutgoing(h func(event string, args []any)) {
-	addHandler(&s.hmu, &s.h.outgoing, h)
+// OnAnyOutgoing adds h, called with every event sent (when it is actually
+// written to the connection, so a buffered emit is reported after the
+// reconnection); e.Args holds the arguments as sent. It returns a function
+// that removes it.
+func (s *Socket) OnAnyOutgoing(h func(e *sio.Event)) (remove func()) {
+	return s.addAny(&s.h.outgoing, h)
 }
 
 // OffAnyOutgoing removes every OnAnyOutgoing handler.
@@ -282,7 +302,7 @@ func (s *Socket) connectLocked() {
 	if s.connected {
 		return
 	}
-	s.active = true
+	s.active, s.stopped = true, false
 	m := s.m
 	if !m.reconnecting {
 		m.openLocked(nil)
@@ -326,6 +346,11 @@ func (s *Socket) destroyLocked() bool {
 	}
 	s.active, s.connecting = false, false
 	s.cancelAuthLocked()
+	s.stopped = true
+	if s.cancelCtx != nil {
+		s.cancelCtx()
+		s.ctx, s.cancelCtx = nil, nil
+	}
 	return s.m.destroyLocked()
 }
 
@@ -544,9 +569,13 @@ func (s *Socket) dispatchEventLocked(ev *sio.Event) {
 	}
 	s.exec.post(func() {
 		s.hmu.Lock()
-		hs := slices.Concat(s.h.any, s.h.events[ev.Name])
+		anys := slices.Clone(s.h.any)
+		h := s.h.events[ev.Name]
 		s.hmu.Unlock()
-		for _, h := range hs {
+		for _, a := range anys {
+			a.fn(ev)
+		}
+		if h != nil {
 			h(ev)
 		}
 	})
@@ -616,18 +645,24 @@ type Emitter struct {
 
 // Volatile returns an Emitter whose events are dropped instead of buffered
 // while the socket is not connected.
-func (s *Socket) Volatile() Emitter { return Emitter{s: s, volatile: true} }
+func (s *Socket) Volatile() *Emitter { return &Emitter{s: s, volatile: true} }
 
 // Timeout returns an Emitter whose acknowledgements fail with
 // sio.ErrAckTimeout when they do not arrive within d.
-func (s *Socket) Timeout(d time.Duration) Emitter { return Emitter{s: s, timeout: d, hasTimeout: true} }
+func (s *Socket) Timeout(d time.Duration) *Emitter {
+	return &Emitter{s: s, timeout: d, hasTimeout: true}
+}
 
 // Volatile returns a copy of e that drops its events while the socket is not
 // connected.
-func (e Emitter) Volatile() Emitter { e.volatile = true; return e }
+func (e *Emitter) Volatile() *Emitter { c := *e; c.volatile = true; return &c }
 
 // Timeout returns a copy of e with the acknowledgement timeout d.
-func (e Emitter) Timeout(d time.Duration) Emitter { e.timeout, e.hasTimeout = d, true; return e }
+func (e *Emitter) Timeout(d time.Duration) *Emitter {
+	c := *e
+	c.timeout, c.hasTimeout = d, true
+	return &c
+}
 
 // Emit emits event with args. Every []byte in args (at any depth) is sent as
 // binary (it is copied: the caller may reuse it once Emit returns); a
@@ -639,7 +674,7 @@ func (e Emitter) Timeout(d time.Duration) Emitter { e.timeout, e.hasTimeout = d,
 // with ErrBufferFull when the buffer is full, with sio.ErrPayloadTooLarge
 // when the packet exceeds the server's maxPayload, and when args cannot be
 // encoded as JSON.
-func (s *Socket) Emit(event string, args ...any) error { return Emitter{s: s}.Emit(event, args...) }
+func (s *Socket) Emit(event string, args ...any) error { return (&Emitter{s: s}).Emit(event, args...) }
 
 // EmitWithAck emits event with args and waits for the acknowledgement,
 // returning its arguments. It fails with an error wrapping
@@ -647,7 +682,7 @@ func (s *Socket) Emit(event string, args ...any) error { return Emitter{s: s}.Em
 // sio.ErrDisconnected (the connection was lost after the packet was sent),
 // or the cause of ctx; and as Emit does.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (sio.Args, error) {
-	return Emitter{s: s}.EmitWithAck(ctx, event, args...)
+	return (&Emitter{s: s}).EmitWithAck(ctx, event, args...)
 }
 
 // EmitWithAckFunc emits event with args and calls ack (on the socket's
@@ -655,16 +690,16 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (si
 // prevented it (as in EmitWithAck). ack is not called when EmitWithAckFunc
 // returns an error.
 func (s *Socket) EmitWithAckFunc(event string, ack func(sio.Args, error), args ...any) error {
-	return Emitter{s: s}.EmitWithAckFunc(event, ack, args...)
+	return (&Emitter{s: s}).EmitWithAckFunc(event, ack, args...)
 }
 
 // Emit is Socket.Emit with e's options.
-func (e Emitter) Emit(event string, args ...any) error {
+func (e *Emitter) Emit(event string, args ...any) error {
 	return e.emit(event, args, nil)
 }
 
 // EmitWithAck is Socket.EmitWithAck with e's options.
-func (e Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (sio.Args, error) {
+func (e *Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (sio.Args, error) {
 	type result struct {
 		args sio.Args
 		err  error
@@ -692,7 +727,7 @@ func (e Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (si
 }
 
 // EmitWithAckFunc is Socket.EmitWithAckFunc with e's options.
-func (e Emitter) EmitWithAckFunc(event string, ack func(sio.Args, error), args ...any) error {
+func (e *Emitter) EmitWithAckFunc(event string, ack func(sio.Args, error), args ...any) error {
 	if ack == nil {
 		return e.emit(event, args, nil)
 	}
@@ -702,13 +737,13 @@ func (e Emitter) EmitWithAckFunc(event string, ack func(sio.Args, error), args .
 	})
 }
 
-func (e Emitter) emit(event string, args []any, ack func(sio.Args, error)) error {
+func (e *Emitter) emit(event string, args []any, ack func(sio.Args, error)) error {
 	return e.emitTicket(event, args, ack, nil)
 }
 
 // emitTicket emits; when ticket is not nil it receives a function (to call
 // under the manager's lock) abandoning the acknowledgement.
-func (e Emitter) emitTicket(event string, args []any, ack func(sio.Args, error), ticket *func()) error {
+func (e *Emitter) emitTicket(event string, args []any, ack func(sio.Args, error), ticket *func()) error {
 	if sio.IsReserved(event) {
 		return errs.Wrap("client: emit "+strconv.Quote(event)+": "+sio.ErrReservedEvent.Error(), sio.ErrReservedEvent)
 	}
@@ -779,8 +814,19 @@ func (s *Socket) sendLocked(o *outgoing) error {
 	if err := s.m.packetLocked(o.packet(s.nsp)); err != nil {
 		return errs.Wrap("client: emit "+strconv.Quote(o.name)+": "+err.Error(), err)
 	}
-	name, args := o.name, o.args
-	dispatch(s, &s.h.outgoing, func(h func(string, []any)) { h(name, args) })
+	s.hmu.Lock()
+	none := len(s.h.outgoing) == 0
+	s.hmu.Unlock()
+	if none {
+		return nil
+	}
+	p := o.packet(s.nsp)
+	dispatch(s, &s.h.outgoing, func(h *eventHandler) {
+		name, args, err := p.Event()
+		if err == nil {
+			h.fn(&sio.Event{Name: name, Args: args})
+		}
+	})
 	return nil
 }
 

@@ -275,7 +275,11 @@ func (a *classicAdapter) handleRequest(req *jsval.Object) error {
 		case reqRemoteLeave:
 			s.Leave(jsval.ToKey(get(req, "room")))
 		default:
-			s.Disconnect(get(req, "close") == true)
+			if get(req, "close") == true {
+				s.CloseConnection()
+			} else {
+				s.Disconnect()
+			}
 		}
 		a.publishResponse(req, jsval.StringifyJSON(jsval.NewObject("requestId", rid)))
 	case reqRemoteFetch:

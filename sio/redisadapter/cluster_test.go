@@ -187,7 +187,7 @@ func TestFetchSocketsAndRemoteSockets(t *testing.T) {
 		rb.Leave("joined")
 		waitNoRoom(t, c.a, "joined")
 		c.b1.expect(t, "remote")
-		rb.Disconnect(true)
+		rb.CloseConnection()
 		waitFetch(t, c.a, 2)
 	})
 }

@@ -21,6 +21,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosio/socketio/internal/nodefixture"
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
 	"github.com/gosio/socketio/sio/internal/redistest"
@@ -36,18 +37,7 @@ const redisWait = 15 * time.Second
 // is missing, except under CI=true, where it fails.
 func requireNode(t testing.TB) (node, dir string) {
 	t.Helper()
-	dir, _ = filepath.Abs("../../e2e/testdata/node")
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "node_modules", "@socket.io", "redis-adapter"))
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and the fixture's node_modules are required under CI: %v", err)
-		}
-		t.Skipf("node or the fixture's node_modules are missing: %v", err)
-	}
-	return node, dir
+	return nodefixture.Require(t, "socket.io", "@socket.io/redis-adapter")
 }
 
 // nodeProc is a Node.js script of the fixture speaking JSON lines.

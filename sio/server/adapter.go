@@ -129,7 +129,11 @@ type RemoteSocket interface {
 	Emit(event string, args ...any) error
 	Join(rooms ...Room)
 	Leave(rooms ...Room)
-	Disconnect(close bool)
+	// Disconnect disconnects the socket from its namespace.
+	Disconnect()
+	// CloseConnection disconnects every namespace of its connection and
+	// closes it.
+	CloseConnection()
 }
 
 // AdapterEvent is a change of room membership reported by the in-memory adapter.
@@ -484,7 +488,11 @@ func (a *MemoryAdapter) DelSockets(opts *BroadcastOptions, rooms []Room) {
 func (a *MemoryAdapter) DisconnectSockets(opts *BroadcastOptions, close bool) {
 	a.forEach(opts, func(id string) {
 		if s := a.live(id); s != nil {
-			s.Disconnect(close)
+			if close {
+				s.CloseConnection()
+			} else {
+				s.Disconnect()
+			}
 		}
 	})
 }

@@ -354,7 +354,7 @@ func (c *conn) disconnectAll() {
 	}
 	c.mu.Unlock()
 	for _, s := range list {
-		s.Disconnect(false)
+		s.Disconnect()
 	}
 	c.closeAll(sio.ReasonForcedServerClose)
 	c.eng.Close()

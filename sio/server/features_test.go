@@ -412,7 +412,7 @@ func TestFetchSockets(t *testing.T) {
 	rs.Join("c")
 	rs.Leave("a")
 	assert.ElementsMatch(t, []Room{ss[0].ID(), "c"}, ss[0].Rooms())
-	rs.Disconnect(false)
+	rs.Disconnect()
 	assert.Equal(t, "41", cs[0].nextText())
 	assert.Len(t, mustFetch(t, ts.Of("/").op()), 2)
 

@@ -6,15 +6,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosio/socketio/internal/nodefixture"
 	"github.com/gosio/socketio/sio"
 )
 
@@ -23,14 +22,7 @@ import (
 // is not available.
 func nodeDir(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed")
-	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "e2e", "testdata", "node"))
-	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "socket.io-client", "package.json")); err != nil {
-		t.Skip("socket.io-client not installed in e2e/testdata/node")
-	}
+	_, dir := nodefixture.Require(t, "socket.io-client")
 	return dir
 }
 

@@ -45,7 +45,7 @@ func (srv *Server) recoverHandler(s *Socket, handler string) {
 	}
 	logPanic(srv.log, r, handler, s)
 	if s != nil {
-		s.Disconnect(false)
+		s.Disconnect()
 	}
 }
 
@@ -63,7 +63,7 @@ func (srv *Server) recoverTask(t task) {
 		logPanic(srv.log, r, "handler", t.s)
 	}
 	if t.s != nil {
-		t.s.Disconnect(false)
+		t.s.Disconnect()
 	}
 }
 
@@ -137,7 +137,7 @@ func (c *conn) recoverConnect(n *Namespace) {
 	s := c.sockets[n.name]
 	c.mu.Unlock()
 	if s != nil {
-		s.Disconnect(false)
+		s.Disconnect()
 		return
 	}
 	c.refuseConnect(n, errPanicRefusal)

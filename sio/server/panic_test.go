@@ -158,7 +158,7 @@ func TestPanicInEventPathDisconnectsOnlyItsSocket(t *testing.T) {
 		}},
 		{name: "acknowledgement callback", handler: "acknowledgement callback", ackAsk: true, setup: func(s *Socket, emitErr chan<- error) {
 			s.On("boom", func(e *sio.Event) {
-				emitErr <- s.EmitWithCallback(func(sio.Args, error) { panic("boom") }, "ask")
+				emitErr <- s.EmitWithAckFunc("ask", func(sio.Args, error) { panic("boom") })
 			})
 		}},
 		{name: "outgoing catch-all handler", handler: "outgoing catch-all handler", setup: func(s *Socket, emitErr chan<- error) {

@@ -211,7 +211,7 @@ func TestRecoveryNotAfterNamespaceDisconnect(t *testing.T) {
 			if how == "client" {
 				c.sendRaw("41")
 			} else {
-				s.Disconnect(false)
+				s.Disconnect()
 				assert.Equal(t, "41", c.nextText())
 			}
 			recv(t, rs.reasons)

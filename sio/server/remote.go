@@ -35,9 +35,10 @@ func (r *remoteSocket) Data() any             { return r.data }
 func (r *remoteSocket) Emit(event string, args ...any) error {
 	return r.nsp.To(r.id).Emit(event, args...)
 }
-func (r *remoteSocket) Join(rooms ...Room)    { r.nsp.In(r.id).SocketsJoin(rooms...) }
-func (r *remoteSocket) Leave(rooms ...Room)   { r.nsp.In(r.id).SocketsLeave(rooms...) }
-func (r *remoteSocket) Disconnect(close bool) { r.nsp.In(r.id).DisconnectSockets(close) }
+func (r *remoteSocket) Join(rooms ...Room)  { r.nsp.In(r.id).SocketsJoin(rooms...) }
+func (r *remoteSocket) Leave(rooms ...Room) { r.nsp.In(r.id).SocketsLeave(rooms...) }
+func (r *remoteSocket) Disconnect()         { r.nsp.In(r.id).DisconnectSockets(false) }
+func (r *remoteSocket) CloseConnection()    { r.nsp.In(r.id).DisconnectSockets(true) }
 
 // handshakeJSON is upstream's socket.handshake as it crosses a cluster
 // (fetchSockets responses): {headers, time, address, xdomain, secure,

@@ -34,10 +34,10 @@
 //
 //   - An event handler, catch-all (OnAny) handler, packet middleware
 //     (Socket.Use), OnError handler, connection handler (OnConnection),
-//     acknowledgement callback (EmitWithCallback) or outgoing catch-all
+//     acknowledgement callback (EmitWithAckFunc) or outgoing catch-all
 //     handler (OnAnyOutgoing, which runs on the emitter's goroutine: the
 //     emit then fails with sio.ErrDisconnected) disconnects its socket with
-//     reason "server namespace disconnect", as Socket.Disconnect(false)
+//     reason "server namespace disconnect", as Socket.Disconnect()
 //     does: the client gets a DISCONNECT packet ("io server disconnect" for
 //     it), after which the official client does not reconnect on its own,
 //     so a handler that always panics is not run again and again. The

@@ -284,7 +284,7 @@ func TestEmitWithAck(t *testing.T) {
 
 		// Callback form, answered: the callback runs on the handler queue.
 		cb := make(chan result, 1)
-		require.NoError(t, s.EmitWithCallback(func(a sio.Args, err error) { cb <- result{a, err} }, "question", "q4"))
+		require.NoError(t, s.EmitWithAckFunc("question", func(a sio.Args, err error) { cb <- result{a, err} }, "q4"))
 		p, _ = c.expectEvent("/", "question")
 		c.ack("/", p.ID, "cb")
 		r = recv(t, cb)
@@ -292,7 +292,7 @@ func TestEmitWithAck(t *testing.T) {
 		assert.JSONEq(t, `"cb"`, string(r.args.Raw(0)))
 
 		// Callback form with a timeout, not answered.
-		require.NoError(t, s.Timeout(30*time.Millisecond).EmitWithCallback(func(a sio.Args, err error) { cb <- result{a, err} }, "question", "q5"))
+		require.NoError(t, s.Timeout(30*time.Millisecond).EmitWithAckFunc("question", func(a sio.Args, err error) { cb <- result{a, err} }, "q5"))
 		c.expectEvent("/", "question")
 		assert.ErrorIs(t, recv(t, cb).err, sio.ErrAckTimeout)
 
@@ -302,7 +302,7 @@ func TestEmitWithAck(t *testing.T) {
 			res <- result{a, err}
 		}()
 		c.expectEvent("/", "question")
-		require.NoError(t, s.EmitWithCallback(func(a sio.Args, err error) { cb <- result{a, err} }, "question", "q7"))
+		require.NoError(t, s.EmitWithAckFunc("question", func(a sio.Args, err error) { cb <- result{a, err} }, "q7"))
 		c.expectEvent("/", "question")
 		c.sendRaw("41")
 		assert.ErrorIs(t, recv(t, res).err, sio.ErrDisconnected)
@@ -595,12 +595,12 @@ func TestServerDisconnect(t *testing.T) {
 		c.connect("/x", "")
 		sr, sx := recv(t, root), recv(t, x)
 
-		sx.Disconnect(false)
+		sx.Disconnect()
 		assert.Equal(t, "41/x,", c.nextText())
 		assert.Equal(t, "/x server namespace disconnect", recv(t, reasons))
-		sx.Disconnect(false) // no-op
+		sx.Disconnect() // no-op
 		c.syncNone("/")
-		sr.Disconnect(false)
+		sr.Disconnect()
 		assert.Equal(t, "41", c.nextText())
 		assert.Equal(t, "/ server namespace disconnect", recv(t, reasons))
 		// The connection stays open: joining again works.
@@ -617,7 +617,7 @@ func TestConnectRightAfterServerDisconnect(t *testing.T) {
 		ts := newTestServer(t, nil)
 		ts.Of("/").OnConnection(func(s *Socket) {
 			withSync(s)
-			s.On("bye", func(*sio.Event) { s.Disconnect(false) })
+			s.On("bye", func(*sio.Event) { s.Disconnect() })
 		})
 		c := dial(t, ts, tr, nil)
 		for range 200 {
@@ -644,7 +644,7 @@ func TestServerDisconnectClose(t *testing.T) {
 		c.connect("/", "")
 		c.connect("/x", "")
 		sr, _ := recv(t, root), recv(t, x)
-		sr.Disconnect(true)
+		sr.CloseConnection()
 		var texts []string
 		for _, f := range c.expectClosed() {
 			texts = append(texts, string(f.Data))
@@ -695,7 +695,7 @@ func TestDisconnectReasons(t *testing.T) {
 			c.sendRaw("41")
 		}, sio.ReasonClientNamespaceDisconnect},
 		{"server namespace disconnect", nil, func(t *testing.T, _ *testServer, _ *tclient, s *Socket) {
-			s.Disconnect(false)
+			s.Disconnect()
 		}, sio.ReasonServerNamespaceDisconnect},
 		{"transport close", nil, func(t *testing.T, _ *testServer, c *tclient, _ *Socket) {
 			c.cut()

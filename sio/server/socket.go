@@ -222,7 +222,9 @@ func (s *Socket) OnDisconnecting(fn func(reason string)) {
 	s.mu.Unlock()
 }
 
-// OnError adds a handler for errors of the socket (a packet middleware's refusal).
+// OnError adds a handler for errors of the socket: a packet middleware's
+// refusal, and what ReportError reports (such as a typed event whose
+// argument does not decode).
 func (s *Socket) OnError(fn func(error)) {
 	s.mu.Lock()
 	s.onError = append(s.onError, fn)
@@ -405,16 +407,19 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
-// until ctx ends (the error then wraps sio.ErrAckTimeout and ctx.Err()) or
-// the socket disconnects (sio.ErrDisconnected).
+// until ctx ends (the error then wraps sio.ErrAckTimeout and ctx.Err()),
+// the Timeout of the emitter elapses, or the socket disconnects
+// (sio.ErrDisconnected). With neither a deadline on ctx nor a Timeout it
+// waits as long as the socket stays connected: a client that never
+// acknowledges holds the caller until it disconnects.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (sio.Args, error) {
 	return s.emitWithAck(ctx, 0, event, args)
 }
 
-// EmitWithCallback sends an event and calls fn with the acknowledgement,
-// or with an error when the socket disconnects first. fn runs on the
-// connection's handler queue.
-func (s *Socket) EmitWithCallback(fn func(sio.Args, error), event string, args ...any) error {
+// EmitWithAckFunc sends an event and calls fn with the acknowledgement,
+// or with an error when the socket disconnects first (or the emitter's
+// Timeout elapses). fn runs on the connection's handler queue.
+func (s *Socket) EmitWithAckFunc(event string, fn func(sio.Args, error), args ...any) error {
 	return s.emitWithCallback(0, fn, event, args)
 }
 
@@ -458,8 +463,8 @@ func (e *SocketEmitter) EmitWithAck(ctx context.Context, event string, args ...a
 	return e.s.emitWithAck(ctx, e.timeout, event, args)
 }
 
-// EmitWithCallback is Socket.EmitWithCallback with the emitter's timeout.
-func (e *SocketEmitter) EmitWithCallback(fn func(sio.Args, error), event string, args ...any) error {
+// EmitWithAckFunc is Socket.EmitWithAckFunc with the emitter's timeout.
+func (e *SocketEmitter) EmitWithAckFunc(event string, fn func(sio.Args, error), args ...any) error {
 	return e.s.emitWithCallback(e.timeout, fn, event, args)
 }
 
@@ -545,18 +550,25 @@ func (s *Socket) takeAck(id uint64) *pendingAck {
 func (s *Socket) cancelAck(id uint64) { s.takeAck(id) }
 
 // Disconnect disconnects the socket from its namespace: the client gets a
-// DISCONNECT packet and the reason is "server namespace disconnect". With
-// close, every namespace of the connection is disconnected so, and the
-// connection is closed. It does nothing when the socket is not connected.
-func (s *Socket) Disconnect(close bool) {
+// DISCONNECT packet and the reason is "server namespace disconnect"; the
+// other namespaces of the connection stay connected. It does nothing when
+// the socket is not connected.
+func (s *Socket) Disconnect() {
 	if !s.Connected() {
 		return
 	}
-	if close {
-		s.conn.disconnectAll()
+	s.onClose(sio.ReasonServerNamespaceDisconnect, true)
+}
+
+// CloseConnection disconnects every namespace of the socket's connection
+// as Disconnect does, then closes the connection (upstream's
+// socket.disconnect(true)). It does nothing when the socket is not
+// connected.
+func (s *Socket) CloseConnection() {
+	if !s.Connected() {
 		return
 	}
-	s.onClose(sio.ReasonServerNamespaceDisconnect, true)
+	s.conn.disconnectAll()
 }
 
 // onPacket handles a packet of this socket's namespace (read path).

@@ -49,7 +49,7 @@ func Handler(ctx context.Context, dir string, logger *slog.Logger) (http.Handler
 		return nil, fmt.Errorf("webassets: the go command is needed to build the wasm: %w", err)
 	}
 	start := time.Now()
-	built, err := ensureWASM(ctx, goTool, dir)
+	built, err := buildLogged(ctx, goTool, dir, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +101,24 @@ func EnsureWASM(ctx context.Context, dir string) error {
 	}
 	_, err = ensureWASM(ctx, goTool, dir)
 	return err
+}
+
+// buildLogged is ensureWASM telling logger when it builds and how long it
+// took: the first build compiles the whole client for js/wasm, which takes
+// a minute or more on a cold cache, and a silent server looks hung.
+func buildLogged(ctx context.Context, goTool, dir string, logger *slog.Logger) (bool, error) {
+	stale, err := isStale(dir)
+	if err != nil || !stale {
+		return false, err
+	}
+	logger.Info("building the browser client… (GOOS=js GOARCH=wasm; the first build takes a minute or more)", "out", filepath.Join(dir, WASMName))
+	start := time.Now()
+	built, err := ensureWASM(ctx, goTool, dir)
+	if err != nil {
+		return false, err
+	}
+	logger.Info("built the browser client", "took", time.Since(start).Round(time.Millisecond))
+	return built, nil
 }
 
 // tmpPattern names the temporary files the build writes to.

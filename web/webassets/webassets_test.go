@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -277,4 +278,33 @@ func TestEnsureWASMReportsBuildErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "undefined")
 	_, statErr := os.Stat(filepath.Join(root, "web", WASMName))
 	assert.ErrorIs(t, statErr, os.ErrNotExist)
+}
+
+// TestHandlerLogsBuild: when Handler builds main.wasm it says so first (the
+// first build takes minutes and a silent server looks hung), then how long
+// it took, and its summary line says built=true; with nothing to build it
+// logs no build at all.
+func TestHandlerLogsBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a wasm program")
+	}
+	root := newModule(t, time.Now().Add(-time.Hour))
+	dir := filepath.Join(root, "web")
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	_, err := Handler(t.Context(), dir, logger)
+	require.NoError(t, err)
+	out := logs.String()
+	building := strings.Index(out, "building the browser client…")
+	built := strings.Index(out, "msg=\"built the browser client\" took=")
+	ready := strings.Index(out, "web assets ready")
+	require.True(t, building >= 0 && built > building && ready > built, "log:\n%s", out)
+	assert.Contains(t, out[ready:], "built=true")
+	assert.NotContains(t, out, "built=false")
+
+	logs.Reset()
+	_, err = Handler(t.Context(), dir, logger)
+	require.NoError(t, err)
+	assert.NotContains(t, logs.String(), "building")
+	assert.Contains(t, logs.String(), "built=false")
 }

@@ -231,8 +231,8 @@ func (c *Conformance) onConnection(s *server.Socket, parent *server.Namespace) {
 		}
 		_ = e.Ack(map[string]any{"ok": true, "reply": reply.AsAny()})
 	})
-	s.On("server-disconnect", func(e *sio.Event) { s.Disconnect(false) })
-	s.On("server-disconnect-all", func(e *sio.Event) { s.Disconnect(true) })
+	s.On("server-disconnect", func(e *sio.Event) { s.Disconnect() })
+	s.On("server-disconnect-all", func(e *sio.Event) { s.CloseConnection() })
 	s.On("last-disconnects", func(e *sio.Event) {
 		c.mu.Lock()
 		list := append([]disconnectRecord{}, c.disconnects...)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/server"
+	"github.com/gosio/socketio/web/chatapi"
 	"github.com/gosio/socketio/web/webassets"
 )
 
@@ -38,7 +40,8 @@ const (
 // Demo is the demo chat server: the web app (web/ with the Go client
 // compiled to wasm) on "/" and the Socket.IO endpoint on "/socket.io/".
 //
-// The chat protocol, all on the main namespace:
+// The chat protocol, all on the main namespace (its events and payloads
+// are declared in web/chatapi, shared with the web client):
 //
 //   - join {name, room}, acked with {ok, error?, room, name, users, history}.
 //     A socket is in at most one room; joining another leaves the first.
@@ -59,6 +62,9 @@ const (
 //   - users {room, users} goes to the room's sockets after its membership
 //     changed (a joining socket also gets the list in its ack or joined
 //     event).
+//
+// A name already used in the room by another socket gets a suffix (" 2",
+// " 3"...): the ack and joined event carry the name actually given.
 //
 // time is in milliseconds since the Unix epoch. users is the sorted list of
 // the names of the room's sockets (a name appears once per socket).
@@ -121,13 +127,13 @@ type demoRoom struct {
 	history []demoMessage             // oldest first, at most HistorySize
 }
 
-// demoMessage is a chat message as sent to clients.
-type demoMessage struct {
-	ID   string `json:"id"`
-	From string `json:"from"`
-	Text string `json:"text"`
-	Time int64  `json:"time"`
-}
+// The payloads, shared with the web client (web/chatapi).
+type (
+	demoMessage = chatapi.Message
+	joinRequest = chatapi.JoinRequest
+	joinResult  = chatapi.JoinResult
+	sendResult  = chatapi.SendResult
+)
 
 // demoMember is a socket's state, kept with SetData as a value (never
 // changed in place: the adapter may read it at any time). Its fields are
@@ -137,34 +143,10 @@ type demoMember struct {
 	Room string `json:"room"`
 }
 
-// joinRequest is the payload of join and the auth payload.
-type joinRequest struct {
-	Name string `json:"name"`
-	Room string `json:"room"`
-}
-
-// joinResult is the ack of join and the payload of joined.
-type joinResult struct {
-	OK      bool          `json:"ok"`
-	Error   string        `json:"error,omitempty"`
-	Room    string        `json:"room,omitempty"`
-	Name    string        `json:"name,omitempty"`
-	Users   []string      `json:"users"`
-	History []demoMessage `json:"history"`
-}
-
-// sendResult is the ack of chat and image.
-type sendResult struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
-	ID    string `json:"id,omitempty"`
-	Time  int64  `json:"time,omitempty"`
-}
-
 // NewDemo builds the demo. webDir is the folder of the web app ("" finds
 // web/ of this module). It builds web/main.wasm first when it is missing or
-// stale (webassets.EnsureWASM), which needs the go command; ctx cancels
-// that build.
+// stale (webassets.Handler, which logs the build and its duration), which
+// needs the go command; ctx cancels that build.
 func NewDemo(ctx context.Context, logger *slog.Logger, webDir string) (*Demo, error) {
 	return NewDemoAdapter(ctx, logger, webDir, nil)
 }
@@ -183,9 +165,7 @@ func NewDemoAdapter(ctx context.Context, logger *slog.Logger, webDir string, ada
 		}
 		webDir = dir
 	}
-	if err := webassets.EnsureWASM(ctx, webDir); err != nil {
-		return nil, err
-	}
+	// Handler builds main.wasm first when it is stale, and logs it.
 	web, err := webassets.Handler(ctx, webDir, logger)
 	if err != nil {
 		return nil, err
@@ -292,11 +272,11 @@ func (d *Demo) onConnection(s *server.Socket) {
 	var auth joinRequest
 	if err := s.Handshake().DecodeAuth(&auth); err == nil && (auth.Name != "" || auth.Room != "") {
 		if res := d.join(s, auth); res.OK {
-			_ = s.Emit("joined", res)
+			_ = chatapi.Joined.Emit(s, res)
 		}
 		d.mu.Unlock()
 	}
-	s.On("join", func(e *sio.Event) {
+	s.On(chatapi.Join.Name(), func(e *sio.Event) {
 		var req joinRequest
 		if err := e.Args.Decode(&req); err != nil {
 			_ = e.Ack(joinResult{Error: "bad join payload"})
@@ -308,17 +288,14 @@ func (d *Demo) onConnection(s *server.Socket) {
 		_ = e.Ack(res)
 		d.mu.Unlock()
 	})
-	s.On("leave", func(e *sio.Event) {
+	s.On(chatapi.Leave.Name(), func(e *sio.Event) {
 		d.mu.Lock()
 		d.leaveLocked(s)
 		d.mu.Unlock()
 		_ = e.Ack(sendResult{OK: true})
 	})
-	s.On("chat", func(e *sio.Event) {
-		var req struct {
-			ID   string `json:"id"`
-			Text string `json:"text"`
-		}
+	s.On(chatapi.Send.Name(), func(e *sio.Event) {
+		var req chatapi.SendRequest
 		if err := e.Args.Decode(&req); err != nil {
 			_ = e.Ack(sendResult{Error: "bad chat payload"})
 			return
@@ -347,7 +324,7 @@ func (d *Demo) onConnection(s *server.Socket) {
 			msg.ID = s.ID() + "-" + fmt.Sprint(msg.Time)
 		}
 		r.addHistory(msg)
-		_ = s.To(m.Room).Emit("chat", msg)
+		_ = chatapi.Chat.Emit(s.To(m.Room), msg)
 		// The other nodes keep it in their history of the room, for
 		// sockets that join there.
 		if err := d.IO.Sockets().ServerSideEmit(d.ctx, evChat, m.Room, msg); err != nil {
@@ -355,25 +332,19 @@ func (d *Demo) onConnection(s *server.Socket) {
 		}
 		_ = e.Ack(sendResult{OK: true, ID: msg.ID, Time: msg.Time})
 	})
-	s.On("typing", func(e *sio.Event) {
-		var req struct {
-			Typing bool `json:"typing"`
-		}
+	s.On(chatapi.SetTyping.Name(), func(e *sio.Event) {
+		var req chatapi.TypingRequest
 		if err := e.Args.Decode(&req); err != nil {
 			return
 		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if m := member(s); m.Room != "" {
-			_ = s.To(m.Room).Emit("typing", map[string]any{"from": m.Name, "typing": req.Typing})
+			_ = chatapi.Typing.Emit(s.To(m.Room), chatapi.TypingNews{From: m.Name, Typing: req.Typing})
 		}
 	})
-	s.On("image", func(e *sio.Event) {
-		var req struct {
-			ID   string `json:"id"`
-			Mime string `json:"mime"`
-			Data []byte `json:"data"`
-		}
+	s.On(chatapi.SendImage.Name(), func(e *sio.Event) {
+		var req chatapi.ImageRequest
 		if err := e.Args.Decode(&req); err != nil {
 			_ = e.Ack(sendResult{Error: "bad image payload"})
 			return
@@ -397,12 +368,12 @@ func (d *Demo) onConnection(s *server.Socket) {
 			return
 		}
 		now := time.Now().UnixMilli()
-		_ = s.To(m.Room).Emit("image", map[string]any{
-			"id": req.ID, "from": m.Name, "mime": req.Mime, "data": req.Data, "time": now,
+		_ = chatapi.Image.Emit(s.To(m.Room), chatapi.ImageMessage{
+			ID: req.ID, From: m.Name, Mime: req.Mime, Data: req.Data, Time: now,
 		})
 		_ = e.Ack(sendResult{OK: true, ID: req.ID, Time: now})
 	})
-	s.On("rtt", func(e *sio.Event) { _ = e.Ack(time.Now().UnixMilli()) })
+	s.On(chatapi.RTT.Name(), func(e *sio.Event) { _ = e.Ack(time.Now().UnixMilli()) })
 	s.OnDisconnecting(func(string) {
 		d.mu.Lock()
 		d.leaveLocked(s)
@@ -452,8 +423,56 @@ func (d *Demo) join(s *server.Socket, req joinRequest) joinResult {
 		return joinResult{Error: bad}
 	}
 	d.pullHistory(room)
+	// The names taken on the other nodes; this node's own are checked
+	// under the lock. A name taken meanwhile elsewhere may still slip
+	// through: nodes do not lock each other.
+	ctx, cancel := context.WithTimeout(d.ctx, demoFetchWait)
+	taken, err := d.fetchNames(ctx, room, s.ID())
+	cancel()
+	if err != nil {
+		d.logger.Debug("demo: fetching a room's names", "room", room, "err", err)
+	}
 	d.mu.Lock()
-	return d.joinLocked(s, name, room)
+	if r := d.rooms[room]; r != nil {
+		for other, n := range r.members {
+			if other != s {
+				taken[n] = true
+			}
+		}
+	}
+	return d.joinLocked(s, uniqueName(name, taken), room)
+}
+
+// uniqueName returns name, or name with the smallest suffix " 2", " 3"...
+// that no one in taken has, shortened to fit MaxNameLen: two people never
+// show under the same name (and both as "me" on their own pages).
+func uniqueName(name string, taken map[string]bool) string {
+	if !taken[name] {
+		return name
+	}
+	for i := 2; ; i++ {
+		suffix := " " + strconv.Itoa(i)
+		base := []rune(name)
+		if max := MaxNameLen - len(suffix); len(base) > max {
+			base = base[:max]
+		}
+		if n := string(base) + suffix; !taken[n] {
+			return n
+		}
+	}
+}
+
+// fetchNames returns the names used in room by sockets other than self,
+// on every node.
+func (d *Demo) fetchNames(ctx context.Context, room, self string) (map[string]bool, error) {
+	taken := map[string]bool{}
+	socks, err := d.IO.Sockets().In(room).FetchSockets(ctx)
+	for _, rs := range socks {
+		if m := memberOf(rs.Data()); rs.ID() != self && m.Room == room && m.Name != "" {
+			taken[m.Name] = true
+		}
+	}
+	return taken, err
 }
 
 // pullHistory asks the other nodes for their history of room when this
@@ -599,7 +618,7 @@ func (d *Demo) sendUsers() {
 			// of a room they are not in yet. Only this node's sockets are
 			// reached: no wait on other nodes under the lock.
 			d.mu.Lock()
-			_ = d.IO.Sockets().To(room).Local().Emit("users", map[string]any{"room": room, "users": users})
+			_ = chatapi.Users.Emit(d.IO.Sockets().To(room).Local(), chatapi.UserList{Room: room, Users: users})
 			d.mu.Unlock()
 		}
 	}

@@ -443,3 +443,41 @@ func TestFindWebDir(t *testing.T) {
 		t.Errorf("findWebDir = %s", dir)
 	}
 }
+
+// TestDemoDuplicateNames: a name taken in the room gets a suffix, so two
+// people never show under the same name; the same socket joining again
+// keeps its own name, and the name is free again once its owner left.
+func TestDemoDuplicateNames(t *testing.T) {
+	d, url := startDemo(t)
+	bob1 := newPeer(t, url, nil)
+	bob2 := newPeer(t, url, nil)
+	bob3 := newPeer(t, url, nil)
+	if res := call[joinResult](bob1, "join", map[string]string{"name": "bob", "room": "d"}); !res.OK || res.Name != "bob" {
+		t.Fatalf("first bob = %+v", res)
+	}
+	if res := call[joinResult](bob2, "join", map[string]string{"name": "bob", "room": "d"}); !res.OK || res.Name != "bob 2" || !slices.Equal(res.Users, []string{"bob", "bob 2"}) {
+		t.Fatalf("second bob = %+v, want bob 2", res)
+	}
+	if res := call[joinResult](bob1, "join", map[string]string{"name": "bob", "room": "d"}); !res.OK || res.Name != "bob" {
+		t.Errorf("first bob again = %+v, want his own name", res)
+	}
+	long := strings.Repeat("x", MaxNameLen)
+	call[joinResult](bob3, "join", map[string]string{"name": long, "room": "d"})
+	if res := call[joinResult](bob2, "join", map[string]string{"name": long, "room": "d"}); !res.OK || res.Name != long[:MaxNameLen-2]+" 2" {
+		t.Errorf("long name = %+v, want it cut to fit its suffix", res)
+	}
+	// The same name in another room is fine.
+	if res := call[joinResult](bob3, "join", map[string]string{"name": "bob", "room": "other"}); !res.OK || res.Name != "bob" {
+		t.Errorf("bob in another room = %+v", res)
+	}
+	bob1.s.Disconnect()
+	for deadline := time.Now().Add(10 * time.Second); slices.Contains(d.Users("d"), "bob"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("bob is still in the room after disconnecting: %v", d.Users("d"))
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
+	}
+	if res := call[joinResult](bob3, "join", map[string]string{"name": "bob", "room": "d"}); !res.OK || res.Name != "bob" {
+		t.Errorf("bob after the first left = %+v, want bob", res)
+	}
+}

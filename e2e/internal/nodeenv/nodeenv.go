@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosio/socketio/internal/nodefixture"
 )
 
 const (
@@ -89,25 +91,7 @@ func Dir() string {
 // With CI=true it fails the test instead.
 func Require(t testing.TB) {
 	t.Helper()
-	if err := available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node interop fixture unavailable: %v (.ci/run must run npm ci in e2e/testdata/node)", err)
-		}
-		t.Skipf("node interop fixture unavailable: %v (run: npm ci --prefix e2e/testdata/node)", err)
-	}
-}
-
-func available() error {
-	if _, err := exec.LookPath("node"); err != nil {
-		return fmt.Errorf("node not found on PATH: %w", err)
-	}
-	for _, pkg := range []string{"socket.io", "socket.io-client"} {
-		p := filepath.Join(Dir(), "node_modules", pkg, "package.json")
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s not installed: %w", pkg, err)
-		}
-	}
-	return nil
+	nodefixture.Require(t)
 }
 
 // StartServer starts server.js with the extra environment variables env

@@ -14,24 +14,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosio/socketio/internal/nodefixture"
 )
 
 // nodeModules returns the interop fixture's node_modules, skipping the test
 // when node or the modules are absent (failing under CI=true).
 func nodeModules(t *testing.T) (node, dir string) {
 	t.Helper()
-	dir, _ = filepath.Abs("../../../e2e/testdata/node/node_modules")
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "notepack.io"))
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and the fixture's node_modules are required under CI: %v", err)
-		}
-		t.Skipf("node or the fixture's node_modules are missing: %v", err)
-	}
-	return node, dir
+	node, dir = nodefixture.Require(t, "notepack.io")
+	return node, filepath.Join(dir, "node_modules")
 }
 
 const crossScript = `

@@ -379,10 +379,10 @@ func (a *MemoryAdapter) Broadcast(pkt *parser.Packet, opts *BroadcastOptions) er
 	if a.recovery() != nil && keepable(pkt, opts) {
 		a.logMu.Lock()
 		pkt = a.keepLocked(pkt, opts)
-		notify = a.deliver(encodeFrames(pkt), opts)
+		notify = a.deliver(encodeFrames(a.nsp.srv.parser, pkt), opts)
 		a.logMu.Unlock()
 	} else {
-		notify = a.deliver(encodeFrames(pkt), opts)
+		notify = a.deliver(encodeFrames(a.nsp.srv.parser, pkt), opts)
 	}
 	for _, s := range notify {
 		s.notifyOutgoing(pkt)
@@ -435,7 +435,7 @@ func (a *MemoryAdapter) broadcastWithAck(ctx context.Context, pkt *parser.Packet
 		}, 0)
 		p.HasID = true
 		s.notifyOutgoing(&p)
-		if s.deliver(encodeFrames(&p), opts.Volatile) {
+		if s.deliver(encodeFrames(a.nsp.srv.parser, &p), opts.Volatile) {
 			all = append(all, sent{s, p.ID})
 		} else {
 			s.cancelAck(p.ID)

@@ -344,7 +344,7 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 		return s.nsp.adapter.Broadcast(p, &BroadcastOptions{Rooms: []Room{s.id}, Volatile: volatile})
 	}
 	s.notifyOutgoing(p)
-	if !s.deliverDirect(encodeFrames(p), volatile) && !volatile {
+	if !s.deliverDirect(encodeFrames(s.nsp.srv.parser, p), volatile) && !volatile {
 		return sio.ErrDisconnected
 	}
 	return nil
@@ -496,7 +496,7 @@ func (s *Socket) emitWithAck(ctx context.Context, timeout time.Duration, event s
 	id := s.registerAck(func(a sio.Args, err error) { ch <- result{a, err} }, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
-	if !s.deliverDirect(encodeFrames(p), false) {
+	if !s.deliverDirect(encodeFrames(s.nsp.srv.parser, p), false) {
 		s.cancelAck(id)
 		return nil, sio.ErrDisconnected
 	}
@@ -522,7 +522,7 @@ func (s *Socket) emitWithCallback(timeout time.Duration, fn func(sio.Args, error
 	}, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
-	if !s.deliverDirect(encodeFrames(p), false) {
+	if !s.deliverDirect(encodeFrames(s.nsp.srv.parser, p), false) {
 		s.cancelAck(id)
 		return sio.ErrDisconnected
 	}
@@ -649,9 +649,12 @@ func (a *eventAck) ack(args ...any) error {
 		srv.ackBufs.Put(ab)
 		return fmt.Errorf("sio: encode ack: %w", err)
 	}
-	if len(atts) > 0 {
-		p.Type, p.Data, p.Attachments = parser.BinaryAck, buf[head:], atts
-		frames := encodeFrames(&p) // copies buf
+	if len(atts) > 0 || !srv.textWire {
+		p.Data, p.Attachments = buf[head:], atts
+		if len(atts) > 0 {
+			p.Type = parser.BinaryAck
+		}
+		frames := encodeFrames(srv.parser, &p) // copies buf
 		srv.ackBufs.Put(ab)
 		if !s.deliverDirect(frames, false) {
 			return sio.ErrDisconnected

@@ -108,7 +108,7 @@ func (d *dialer) takeOver(c *wsConn, h handler, done func()) (conn, bool) {
 		}
 		return nil, false
 	}
-	r := &rawWS{p: p, fd: fd, h: h, done: done, key: c.key}
+	r := &rawWS{p: p, fd: fd, h: h, done: done, key: c.key, msgpack: c.msgpack}
 	if n := c.br.Buffered(); n > 0 {
 		b, _ := c.br.Peek(n)
 		r.in = append(r.in, b...)
@@ -223,11 +223,12 @@ type rawWS struct {
 	msg   []byte // the fragments of a message not all read yet
 	msgOp byte
 
-	wmu    sync.Mutex
-	wbuf   []byte
-	key    uint32
-	closed bool
-	once   sync.Once
+	wmu     sync.Mutex
+	wbuf    []byte
+	key     uint32
+	closed  bool
+	once    sync.Once
+	msgpack bool // see dialer.msgpack
 }
 
 // feed parses b, the next bytes of the connection, and handles its frames.
@@ -309,6 +310,11 @@ frames:
 
 // Send implements conn: one masked text frame, in one write.
 func (r *rawWS) Send(_ context.Context, pkt []byte) error {
+	if r.msgpack {
+		if msg, ok := toMsgpack(pkt); ok {
+			return r.writeFrame(0x2, msg)
+		}
+	}
 	return r.writeFrame(0x1, pkt)
 }
 

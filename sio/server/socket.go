@@ -650,11 +650,13 @@ func (a *eventAck) ack(args ...any) error {
 		return fmt.Errorf("sio: encode ack: %w", err)
 	}
 	if len(atts) > 0 || !srv.textWire {
-		p.Data, p.Attachments = buf[head:], atts
+		// A copy, which escapes (an interface call) on this path alone.
+		q := p
+		q.Data, q.Attachments = buf[head:], atts
 		if len(atts) > 0 {
-			p.Type = parser.BinaryAck
+			q.Type = parser.BinaryAck
 		}
-		frames := encodeFrames(srv.parser, &p) // copies buf
+		frames := encodeFrames(srv.parser, &q) // copies buf
 		srv.ackBufs.Put(ab)
 		if !s.deliverDirect(frames, false) {
 			return sio.ErrDisconnected

@@ -28,6 +28,9 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/sio/parser"
+	"github.com/gosio/socketio/sio/parser/msgpack"
+	"github.com/gosio/socketio/sio/server"
 )
 
 func main() {
@@ -46,6 +49,7 @@ func run() error {
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
 	redisURL := flag.String("redis", "", "Redis server of the cluster (redis://host:port/db); empty: one node, in-memory adapter")
 	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub) or sharded (Redis 7 sharded pub/sub)")
+	parserName := flag.String("parser", "json", "-mode bench and conformance: the packet format, json (the default parser) or msgpack (socket.io-msgpack-parser)")
 	nodeName := flag.String("node", "", "name of this node (-mode cluster; default: the host name and the process id)")
 	flag.Parse()
 
@@ -105,14 +109,23 @@ func run() error {
 		handler  http.Handler
 		shutdown func(context.Context) error
 	)
+	var wire parser.Parser // nil: the default
+	switch *parserName {
+	case "json":
+	case "msgpack":
+		wire = msgpack.New()
+	default:
+		return fmt.Errorf("unknown -parser %q", *parserName)
+	}
 	switch *mode {
 	case "conformance":
 		opts := app.ConformanceOptions()
 		opts.Adapter = adapter
+		opts.Parser = wire
 		c := app.NewConformance(logger, opts)
 		handler, shutdown = c.Handler(), c.Shutdown
 	case "bench":
-		srv := app.NewBenchAdapter(nil, adapter)
+		srv := app.NewBenchOptions(&server.Options{Adapter: adapter, Parser: wire})
 		mux := http.NewServeMux()
 		mux.Handle("/socket.io/", srv)
 		handler, shutdown = mux, srv.Shutdown

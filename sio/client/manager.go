@@ -45,7 +45,7 @@ type Manager struct {
 	engines       map[*engine]struct{} // engines that may still have goroutines
 	nsps          map[string]*Socket
 	sockets       []*Socket // in creation order
-	dec           parser.Decoder
+	dec           parser.PacketDecoder
 	reconnecting  bool
 	skipReconnect bool
 	backoff       backoff
@@ -245,7 +245,7 @@ func (m *Manager) engineOpened(e *engine, err error) bool {
 		return false
 	}
 	m.state = managerOpen
-	m.dec.Reset()
+	m.dec = m.cfg.parser.NewDecoder(0, false)
 	emit(m, &m.h.open, func(h func()) { h() })
 	for _, s := range m.sockets {
 		if s.active {
@@ -264,13 +264,7 @@ func (m *Manager) engineMessage(e *engine, p eio.Packet) {
 	if m.engine != e || m.state != managerOpen {
 		return
 	}
-	var pkt *parser.Packet
-	var err error
-	if p.Binary {
-		pkt, err = m.dec.Binary(p.Data)
-	} else {
-		pkt, err = m.dec.Text(p.Data)
-	}
+	pkt, err := m.dec.Decode(p.Data, p.Binary)
 	if err != nil {
 		m.cfg.log.Debug("socket.io client: invalid packet", "err", err)
 		m.oncloseLocked(sio.ReasonParseError)
@@ -332,7 +326,7 @@ func (m *Manager) oncloseLocked(reason string) {
 		m.engine = nil
 		e.closeGracefully()
 	}
-	m.dec.Reset()
+	m.dec = nil
 	m.backoff.reset()
 	m.state, m.openCB = managerClosed, nil
 	emit(m, &m.h.close, func(h func(string)) { h(reason) })
@@ -436,9 +430,10 @@ func (m *Manager) packetLocked(pkt *parser.Packet) error {
 	if e == nil {
 		return errs.Wrap("client: no connection: "+sio.ErrDisconnected.Error(), sio.ErrDisconnected)
 	}
-	pkts := make([]eio.Packet, 0, 1+len(pkt.Attachments))
-	pkts = append(pkts, eio.Packet{Type: eio.Message, Data: parser.AppendPacket(nil, pkt)})
-	for _, a := range pkt.Attachments {
+	msg, bin, atts := m.cfg.parser.Encode(nil, pkt)
+	pkts := make([]eio.Packet, 0, 1+len(atts))
+	pkts = append(pkts, eio.Packet{Type: eio.Message, Data: msg, Binary: bin})
+	for _, a := range atts {
 		pkts = append(pkts, eio.Packet{Type: eio.Message, Data: a, Binary: true})
 	}
 	if name, limit := e.limits(); limit > 0 {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gosio/socketio/sio/parser"
 )
 
 // Transport names, as used in Options.Transports and returned by
@@ -115,6 +117,10 @@ type Options struct {
 	// Logger receives debug and error logs; nil means none. A *slog.Logger
 	// satisfies it (slog.Default(), for instance).
 	Logger Logger
+	// Parser is the format of packets on the wire (default parser.JSON(),
+	// the official default); it must be the server's (for
+	// socket.io-msgpack-parser, see package sio/parser/msgpack).
+	Parser parser.Parser
 }
 
 // Logger receives the client's logs: a message and alternating key/value
@@ -155,6 +161,7 @@ type config struct {
 	maxBuffered      int // < 0: unbounded
 	log              Logger
 	rand             func() float64
+	parser           parser.Parser
 }
 
 // parsedURL is a server URL split as the official client's lookup does.
@@ -225,6 +232,10 @@ func newConfig(p parsedURL, o *Options) (*config, error) {
 		maxBuffered:      o.MaxBufferedPackets,
 		log:              o.Logger,
 		rand:             rand.Float64,
+		parser:           o.Parser,
+	}
+	if c.parser == nil {
+		c.parser = parser.JSON()
 	}
 	if c.path == "" {
 		c.path = DefaultPath

@@ -383,10 +383,10 @@ func (a *MemoryAdapter) Broadcast(pkt *parser.Packet, opts *BroadcastOptions) er
 	if a.recovery() != nil && keepable(pkt, opts) {
 		a.logMu.Lock()
 		pkt = a.keepLocked(pkt, opts)
-		notify = a.deliver(encodeFanout(pkt), opts)
+		notify = a.deliver(encodeFanout(a.nsp.srv.parser, pkt), opts)
 		a.logMu.Unlock()
 	} else {
-		notify = a.deliver(encodeFanout(pkt), opts)
+		notify = a.deliver(encodeFanout(a.nsp.srv.parser, pkt), opts)
 	}
 	for _, s := range notify {
 		s.notifyOutgoing(pkt)
@@ -439,7 +439,7 @@ func (a *MemoryAdapter) broadcastWithAck(ctx context.Context, pkt *parser.Packet
 		}, 0)
 		p.HasID = true
 		s.notifyOutgoing(&p)
-		if s.deliver(encodeFanout(&p), opts.Volatile) {
+		if s.deliver(encodeFanout(a.nsp.srv.parser, &p), opts.Volatile) {
 			all = append(all, sent{s, p.ID})
 		} else {
 			s.cancelAck(p.ID)

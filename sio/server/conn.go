@@ -21,7 +21,7 @@ const reasonServerShuttingDown = sio.ReasonServerShuttingDown
 type conn struct {
 	srv *Server
 	eng *engine.Socket
-	dec parser.Decoder // read path only, done with each packet before the next (ReusePackets)
+	dec parser.PacketDecoder // read path only, done with each packet before the next (ReusePackets)
 	// v3 is set for a socket.io 2.x client (Engine.IO protocol 3): see
 	// Options.AllowEIO3.
 	v3 bool
@@ -46,7 +46,7 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 	c := &conn{
 		srv:     srv,
 		eng:     es,
-		dec:     parser.Decoder{MaxAttachments: srv.opts.MaxAttachments, ReusePackets: true},
+		dec:     srv.parser.NewDecoder(srv.opts.MaxAttachments, true),
 		v3:      es.Protocol() == 3,
 		sockets: make(map[string]*Socket),
 		pending: make(map[string]bool),
@@ -68,15 +68,7 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 
 // onMessage runs on the engine's read path.
 func (c *conn) onMessage(data []byte, binary bool) {
-	var (
-		p   *parser.Packet
-		err error
-	)
-	if binary {
-		p, err = c.dec.Binary(data)
-	} else {
-		p, err = c.dec.Text(data)
-	}
+	p, err := c.dec.Decode(data, binary)
 	if err != nil {
 		c.srv.log.Debug("sio: invalid packet, closing connection", "sid", c.eng.ID(), "err", err)
 		c.closeAll(sio.ReasonParseError)
@@ -277,29 +269,32 @@ func (c *conn) write(frames []engine.Frame, volatile bool) bool {
 }
 
 func (c *conn) writePacket(p *parser.Packet) bool {
-	return c.write(encodeFrames(p), false)
+	return c.write(encodeFrames(c.srv.parser, p), false)
 }
 
 // encodeFanout is encodeFrames for a packet sent to many sockets (see
 // engine.Frame.Fanout).
-func encodeFanout(p *parser.Packet) []engine.Frame {
-	frames := encodeFrames(p)
+func encodeFanout(pr parser.Parser, p *parser.Packet) []engine.Frame {
+	frames := encodeFrames(pr, p)
 	for i := range frames {
 		frames[i].Fanout = true
 	}
 	return frames
 }
 
-// encodeFrames returns the Engine.IO frames of a packet: the text frame
-// (message type '4' then the Socket.IO packet) and one binary frame per
-// attachment.
-func encodeFrames(p *parser.Packet) []engine.Frame {
+// encodeFrames returns the Engine.IO frames of a packet in the format of
+// pr: with the default, the text frame (message type '4' then the
+// Socket.IO packet) and one binary frame per attachment.
+func encodeFrames(pr parser.Parser, p *parser.Packet) []engine.Frame {
 	buf := make([]byte, 0, 16+len(p.Namespace)+len(p.Data))
 	buf = append(buf, '4')
-	buf = parser.AppendPacket(buf, p)
-	frames := make([]engine.Frame, 1, 1+len(p.Attachments))
-	frames[0] = engine.Frame{Data: buf}
-	for _, a := range p.Attachments {
+	buf, bin, atts := pr.Encode(buf, p)
+	if bin {
+		buf = buf[1:] // a binary frame has no type byte
+	}
+	frames := make([]engine.Frame, 1, 1+len(atts))
+	frames[0] = engine.Frame{Data: buf, Binary: bin}
+	for _, a := range atts {
 		frames = append(frames, engine.Frame{Data: a, Binary: true})
 	}
 	return frames

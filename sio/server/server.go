@@ -63,6 +63,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
+	"github.com/gosio/socketio/sio/parser"
 )
 
 // Options configures a Server. The zero value of every field means the
@@ -126,6 +127,11 @@ type Options struct {
 	// CleanupEmptyChildNamespaces removes a child namespace of a dynamic
 	// namespace (OfRegexp, OfFunc) when its last socket leaves (default false).
 	CleanupEmptyChildNamespaces bool
+	// Parser is the format of packets on the wire (default parser.JSON(),
+	// the official default); clients must use the same, as with the
+	// official parser option (for socket.io-msgpack-parser, see package
+	// sio/parser/msgpack).
+	Parser parser.Parser
 }
 
 // RecoveryOptions configures connection state recovery (see the official
@@ -159,6 +165,12 @@ type Server struct {
 	// the server (persisting sessions) use it.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// parser is Options.Parser or the default; textWire is set for the
+	// default, whose acknowledgements are encoded straight into the
+	// event's own buffer.
+	parser   parser.Parser
+	textWire bool
 
 	goMu    sync.Mutex
 	stopped bool           // no goroutine may start any more
@@ -202,6 +214,8 @@ func New(opts *Options) *Server {
 		nsps:            make(map[string]*Namespace),
 		conns:           make(map[*conn]struct{}),
 		cleanupChildren: o.CleanupEmptyChildNamespaces,
+		parser:          o.Parser,
+		textWire:        o.Parser == nil,
 		ctx:             ctx,
 		cancel:          cancel,
 	}
@@ -228,6 +242,9 @@ func New(opts *Options) *Server {
 		OnHeaders:                  o.OnHeaders,
 		OnConnectionError:          o.OnConnectionError,
 	})
+	if s.parser == nil {
+		s.parser = parser.JSON()
+	}
 	s.eng.OnConnection(s.onEngineConnection)
 	s.Of("/")
 	return s

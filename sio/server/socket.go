@@ -346,7 +346,7 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 		return s.nsp.adapter.Broadcast(p, &BroadcastOptions{Rooms: []Room{s.id}, Volatile: volatile})
 	}
 	s.notifyOutgoing(p)
-	if !s.deliver(encodeFrames(p), volatile) && !volatile {
+	if !s.deliver(encodeFrames(s.nsp.srv.parser, p), volatile) && !volatile {
 		return sio.ErrDisconnected
 	}
 	return nil
@@ -481,7 +481,7 @@ func (s *Socket) emitWithAck(ctx context.Context, timeout time.Duration, event s
 	id := s.registerAck(func(a sio.Args, err error) { ch <- result{a, err} }, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
-	if !s.deliver(encodeFrames(p), false) {
+	if !s.deliver(encodeFrames(s.nsp.srv.parser, p), false) {
 		s.cancelAck(id)
 		return nil, sio.ErrDisconnected
 	}
@@ -507,7 +507,7 @@ func (s *Socket) emitWithCallback(timeout time.Duration, fn func(sio.Args, error
 	}, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
-	if !s.deliver(encodeFrames(p), false) {
+	if !s.deliver(encodeFrames(s.nsp.srv.parser, p), false) {
 		s.cancelAck(id)
 		return sio.ErrDisconnected
 	}
@@ -636,9 +636,14 @@ func (a *eventAck) ack(args ...any) error {
 	}
 	a.frame[0] = engine.Frame{Data: buf}
 	frames := a.frame[:]
-	if len(atts) > 0 {
-		p.Type, p.Data, p.Attachments = parser.BinaryAck, buf[head:], atts
-		frames = encodeFrames(&p)
+	if srv := s.nsp.srv; len(atts) > 0 || !srv.textWire {
+		// A copy, which escapes (an interface call) on this path alone.
+		q := p
+		q.Data, q.Attachments = buf[head:], atts
+		if len(atts) > 0 {
+			q.Type = parser.BinaryAck
+		}
+		frames = encodeFrames(srv.parser, &q)
 	}
 	if !s.deliver(frames, false) {
 		return sio.ErrDisconnected

@@ -15,7 +15,12 @@ func NewBench(logger *slog.Logger) *server.Server { return NewBenchAdapter(logge
 // NewBenchAdapter is NewBench on the adapter made by adapter (nil: the
 // in-memory adapter), for a cluster of bench servers.
 func NewBenchAdapter(logger *slog.Logger, adapter server.AdapterFactory) *server.Server {
-	srv := server.New(&server.Options{Logger: logger, Adapter: adapter})
+	return NewBenchOptions(&server.Options{Logger: logger, Adapter: adapter})
+}
+
+// NewBenchOptions is NewBench configured by opts (the parser, for one).
+func NewBenchOptions(opts *server.Options) *server.Server {
+	srv := server.New(opts)
 	nsp := srv.Of("/")
 	srv.OnConnection(func(s *server.Socket) {
 		s.On("echo", func(e *sio.Event) { _ = e.Ack(e.Args.AsAny()...) })

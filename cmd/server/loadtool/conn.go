@@ -50,6 +50,8 @@ type dialer struct {
 	// node of a cluster) share them.
 	pollers  *pollers
 	noPoller bool
+	// msgpack speaks socket.io-msgpack-parser's format (see wire.go).
+	msgpack bool
 }
 
 // newDialer returns a dialer for the server at rawURL, with nsrc source
@@ -111,6 +113,10 @@ func (d *dialer) url(scheme, sid string) string {
 // every packet until the connection ends; done is called when the reader
 // is done with it.
 func (d *dialer) dial(ctx context.Context, i int, h handler, done func()) (conn, error) {
+	if d.msgpack {
+		next := h
+		h = func(p eio.Packet) { next(fromMsgpack(p)) }
+	}
 	hc := d.clients[i%len(d.clients)]
 	if d.transport == "polling" {
 		return dialPolling(ctx, d, hc, h, done)
@@ -127,9 +133,10 @@ type wsConn struct {
 	br  *bufio.Reader
 	msg []byte // the message being read; reader goroutine only
 
-	wmu  sync.Mutex
-	wbuf []byte
-	key  uint32 // masking key, changed for every frame
+	wmu     sync.Mutex
+	wbuf    []byte
+	key     uint32 // masking key, changed for every frame
+	msgpack bool   // see dialer.msgpack
 }
 
 func dialWS(ctx context.Context, d *dialer, i int, h handler, done func()) (conn, error) {
@@ -151,6 +158,7 @@ func dialWS(ctx context.Context, d *dialer, i int, h handler, done func()) (conn
 	if p.Type != eio.Open {
 		return fail(fmt.Errorf("first packet is %v, not open", p.Type))
 	}
+	c.msgpack = d.msgpack
 	if err := c.Send(ctx, []byte("40")); err != nil {
 		return fail(err)
 	}
@@ -158,6 +166,9 @@ func dialWS(ctx context.Context, d *dialer, i int, h handler, done func()) (conn
 		p, err := c.read()
 		if err != nil {
 			return fail(err)
+		}
+		if d.msgpack {
+			p = fromMsgpack(p)
 		}
 		if err := c.handleCtrl(ctx, p); err != nil {
 			return fail(err)
@@ -289,6 +300,11 @@ func (c *wsConn) handleCtrl(ctx context.Context, p eio.Packet) error {
 
 // Send implements conn: one masked text frame, in one write.
 func (c *wsConn) Send(_ context.Context, pkt []byte) error {
+	if c.msgpack {
+		if msg, ok := toMsgpack(pkt); ok {
+			return c.writeFrame(wsframe.OpBinary, msg)
+		}
+	}
 	return c.writeFrame(wsframe.OpText, pkt)
 }
 
@@ -346,7 +362,7 @@ func dialPolling(ctx context.Context, d *dialer, hc *http.Client, h handler, don
 		return fail(err)
 	}
 	c.sid = hs.SID
-	if err := c.post(ctx, []byte("40")); err != nil {
+	if err := c.post(ctx, c.wire([]byte("40"))); err != nil {
 		return fail(err)
 	}
 	joined := false
@@ -356,6 +372,9 @@ func dialPolling(ctx context.Context, d *dialer, hc *http.Client, h handler, don
 			return fail(err)
 		}
 		for _, p := range pkts {
+			if d.msgpack {
+				p = fromMsgpack(p)
+			}
 			switch {
 			case p.Type == eio.Ping:
 				if err := c.post(ctx, []byte("3")); err != nil {
@@ -474,7 +493,7 @@ func (c *pollConn) Send(ctx context.Context, pkt []byte) error {
 		return net.ErrClosed
 	}
 	c.mu.Lock()
-	c.out = append(c.out, bytes.Clone(pkt))
+	c.out = append(c.out, bytes.Clone(c.wire(pkt)))
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:

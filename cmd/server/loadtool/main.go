@@ -90,6 +90,7 @@ type config struct {
 	Window      int
 	Label       string
 	Goroutines  bool
+	Parser      string
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -113,6 +114,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.Window, "window", 2, "broadcasts in flight when -rate is 0")
 	fs.StringVar(&c.Label, "label", "", "free text copied to the JSON output (e.g. the server's name)")
 	fs.BoolVar(&c.Goroutines, "goroutines", false, "read each WebSocket on a goroutine of its own (default on Linux: one epoll poller reads them all)")
+	fs.StringVar(&c.Parser, "parser", "json", "packet format: json (the default parser) or msgpack (socket.io-msgpack-parser; the server must use it too)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -132,6 +134,8 @@ func parseFlags(args []string) (*config, error) {
 		c.PIDs = append(c.PIDs, pid)
 	}
 	switch {
+	case c.Parser != "json" && c.Parser != "msgpack":
+		return nil, fmt.Errorf("unknown -parser %q", c.Parser)
 	case c.Scenario != "connect" && c.Scenario != "echo" && c.Scenario != "broadcast" && c.Scenario != "cluster":
 		return nil, fmt.Errorf("unknown -scenario %q", c.Scenario)
 	case c.Scenario == "cluster" && len(c.URLs) < 2:
@@ -282,6 +286,7 @@ func run(ctx context.Context, cfg *config) (*result, error) {
 			return nil, err
 		}
 		d.noPoller = cfg.Goroutines
+		d.msgpack = cfg.Parser == "msgpack"
 		if i > 0 {
 			d.pollers = r.ds[0].pollers
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosio/socketio/cmd/server/app"
 	"github.com/gosio/socketio/sio/parser"
+	"github.com/gosio/socketio/sio/parser/msgpack"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -56,6 +57,7 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 		{"-scenario", "echo", "-url", "http://127.0.0.1:1,http://127.0.0.1:2"},
 		{"-scenario", "cluster", "-url", "http://127.0.0.1:1,http://127.0.0.1:2", "-pid", "1"},
 		{"-pid", "x"},
+		{"-parser", "protobuf"},
 	} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v: no error", args)
@@ -99,6 +101,43 @@ func TestScenariosAgainstBenchServer(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestScenariosMsgpack runs the echo and broadcast scenarios with -parser
+// msgpack against the bench server with the msgpack parser, over both
+// transports and both read paths: a packet the server could not read would
+// leave nothing measured.
+func TestScenariosMsgpack(t *testing.T) {
+	srv := app.NewBenchOptions(&server.Options{Parser: msgpack.New()})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		_ = srv.Close()
+		hs.Close()
+	})
+	for _, c := range []struct {
+		scenario, transport string
+		goroutines          bool
+	}{{"echo", "websocket", false}, {"echo", "websocket", true}, {"echo", "polling", false}, {"broadcast", "websocket", false}, {"broadcast", "polling", false}} {
+		t.Run(fmt.Sprintf("%s/%s/goroutines=%v", c.scenario, c.transport, c.goroutines), func(t *testing.T) {
+			cfg, err := parseFlags([]string{"-url", hs.URL, "-scenario", c.scenario, "-n", "10", "-transport", c.transport,
+				"-duration", "300ms", "-warmup", "100ms", fmt.Sprintf("-goroutines=%v", c.goroutines), "-parser", "msgpack"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := run(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.ConnectErrors != 0 {
+				t.Errorf("%d connections failed", res.ConnectErrors)
+			}
+			if res.Ops <= 0 {
+				t.Errorf("no %s measured: %+v", c.scenario, res)
+			}
+		})
 	}
 }
 

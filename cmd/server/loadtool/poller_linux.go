@@ -109,7 +109,7 @@ func (d *dialer) takeOver(c *wsConn, h handler, done func()) (conn, bool) {
 		}
 		return nil, false
 	}
-	r := &rawWS{p: p, fd: fd, h: h, done: done, key: c.key}
+	r := &rawWS{p: p, fd: fd, h: h, done: done, key: c.key, msgpack: c.msgpack}
 	if n := c.br.Buffered(); n > 0 {
 		b, _ := c.br.Peek(n)
 		r.in = append(r.in, b...)
@@ -224,11 +224,12 @@ type rawWS struct {
 	msg   []byte // the fragments of a message not all read yet
 	msgOp byte
 
-	wmu    sync.Mutex
-	wbuf   []byte
-	key    uint32
-	closed bool
-	once   sync.Once
+	wmu     sync.Mutex
+	wbuf    []byte
+	key     uint32
+	closed  bool
+	once    sync.Once
+	msgpack bool // see dialer.msgpack
 }
 
 // feed parses b, the next bytes of the connection, and handles its frames.
@@ -296,6 +297,11 @@ frames:
 
 // Send implements conn: one masked text frame, in one write.
 func (r *rawWS) Send(_ context.Context, pkt []byte) error {
+	if r.msgpack {
+		if msg, ok := toMsgpack(pkt); ok {
+			return r.writeFrame(wsframe.OpBinary, msg)
+		}
+	}
 	return r.writeFrame(wsframe.OpText, pkt)
 }
 

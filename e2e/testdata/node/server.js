@@ -3,6 +3,8 @@
 //
 //   PORT=0 SIO_RECOVERY=1 node server.js
 //
+// SIO_PARSER=msgpack speaks socket.io-msgpack-parser instead of the default
+// parser.
 // Listens on 127.0.0.1:$PORT (0 or unset = a free port) and prints one line
 // {"port":N} on stdout once listening; everything else goes to stderr.
 // Exits cleanly on SIGTERM, SIGINT or when stdin is closed, so run it with a
@@ -27,6 +29,9 @@ const opts = {
   maxHttpBufferSize: 1e6,
   cors: { origin: true, credentials: true },
 };
+if (process.env.SIO_PARSER === "msgpack") {
+  opts.parser = require("socket.io-msgpack-parser");
+}
 if (recovery) {
   opts.connectionStateRecovery = {
     maxDisconnectionDuration: 60 * 1000,

@@ -1,7 +1,6 @@
 package jsval
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
@@ -224,7 +223,7 @@ func (p *jsonParser) str() (string, error) {
 				return string(raw[1 : len(raw)-1]), nil
 			}
 			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
+			if err := jsonx.Unmarshal(raw, &s); err != nil {
 				return "", syntaxErr("bad string", start)
 			}
 			return s, nil

@@ -54,6 +54,7 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 	c.run = c.runQueue
 	es.OnMessage(c.onMessage)
 	es.OnClose(c.onClose)
+	es.OnUpgrade(func(transport string) { srv.obs.upgraded(es.ID(), transport) })
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
 		idle := len(c.sockets) == 0 && len(c.pending) == 0 && !c.closed
@@ -72,6 +73,7 @@ func (c *conn) onMessage(data []byte, binary bool) {
 		p   *parser.Packet
 		err error
 	)
+	c.srv.obs.received(len(data))
 	if binary {
 		p, err = c.dec.Binary(data)
 	} else {
@@ -276,6 +278,7 @@ func (c *conn) write(frames []engine.Frame, volatile, direct bool) bool {
 	if volatile && !c.eng.Writable() {
 		return false
 	}
+	c.srv.obs.sent(frames)
 	if direct {
 		return c.eng.SendNow(frames...) == nil
 	}
@@ -336,6 +339,7 @@ func (c *conn) closeAll(reason string) {
 
 // onClose is the engine's close callback.
 func (c *conn) onClose(reason string, err error) {
+	c.srv.obs.closed(c.eng.ID(), reason)
 	c.closeAll(reason)
 	c.srv.removeConn(c)
 }

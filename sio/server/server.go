@@ -160,6 +160,11 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// instrumentation hooks (observe.go)
+	obsMu sync.Mutex
+	obs   observers
+	onNsp []func(*Namespace)
+
 	// ackBufs holds the buffers acknowledgements are encoded in (*ackBuf).
 	ackBufs sync.Pool
 
@@ -208,6 +213,7 @@ func New(opts *Options) *Server {
 		ctx:             ctx,
 		cancel:          cancel,
 	}
+	s.obs.log = o.Logger
 	s.eng = engine.NewServer(&engine.Options{
 		PingInterval:      o.PingInterval,
 		PingTimeout:       o.PingTimeout,
@@ -259,12 +265,15 @@ func (s *Server) Of(name string) *Namespace {
 		name = "/" + name
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if n := s.nsps[name]; n != nil {
+		s.mu.Unlock()
 		return n
 	}
 	n := newNamespace(s, name)
 	s.nsps[name] = n
+	fns := s.onNsp
+	s.mu.Unlock()
+	s.newNamespaceCreated(n, fns)
 	return n
 }
 
@@ -344,6 +353,7 @@ func (s *Server) onEngineConnection(es *engine.Socket) {
 	c := newConn(s, es)
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
+	s.obs.opened(es.ID(), es.Transport())
 	if c.v3 {
 		// As upstream: a socket.io 2.x client is in the main namespace
 		// without asking.

@@ -369,6 +369,7 @@ func (s *Socket) deliverTransient(frames []engine.Frame) bool {
 	if !s.connected.Load() {
 		return false
 	}
+	s.conn.srv.obs.sent(frames)
 	return s.conn.eng.SendNowCopy(frames...) == nil
 }
 

@@ -5,6 +5,10 @@
 //	-mode bench        the load-test contract's handlers
 //	-mode cluster      the cluster test contract (e2e/testdata/node/CONTRACT.md) of the node named by -node
 //
+// With -admin user:password the demo also serves the official Socket.IO
+// Admin UI at /admin/ and the admin namespace it connects to (package
+// sio/admin).
+//
 // With -redis URL every mode runs on the Redis adapter (-adapter redis, the
 // default, or sharded), so that several processes serve one application.
 //
@@ -23,11 +27,16 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	rpprof "runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/sio/admin"
 	"github.com/gosio/socketio/sio/parser"
 	"github.com/gosio/socketio/sio/parser/msgpack"
 	"github.com/gosio/socketio/sio/server"
@@ -51,6 +60,8 @@ func run() error {
 	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub) or sharded (Redis 7 sharded pub/sub)")
 	parserName := flag.String("parser", "json", "-mode bench and conformance: the packet format, json (the default parser) or msgpack (socket.io-msgpack-parser)")
 	nodeName := flag.String("node", "", "name of this node (-mode cluster; default: the host name and the process id)")
+	adminLogin := flag.String("admin", "", "-mode demo: turn the Socket.IO Admin UI's server side on, with this login (user:password), and serve the UI at /admin/")
+	adminUI := flag.String("admin-ui", filepath.Join("e2e", "testdata", "node", "node_modules", "@socket.io", "admin-ui", "ui", "dist"), "with -admin: folder of the Admin UI (ui/dist of the @socket.io/admin-ui npm package)")
 	flag.Parse()
 
 	if *pprofAddr != "" {
@@ -135,6 +146,12 @@ func run() error {
 			return err
 		}
 		handler, shutdown = d.Handler(), d.Shutdown
+		if *adminLogin != "" {
+			handler, shutdown, err = withAdmin(d, *adminLogin, *adminUI, *nodeName, logger)
+			if err != nil {
+				return err
+			}
+		}
 	case "cluster":
 		c := app.NewCluster(*nodeName, adapter, logger)
 		handler, shutdown = c.Handler(), c.Shutdown
@@ -155,6 +172,9 @@ func run() error {
 	fmt.Printf("listening on http://%s/\n", ln.Addr())
 	if *mode == "demo" {
 		fmt.Printf("Open http://%s/ in a browser.\n", ln.Addr())
+		if *adminLogin != "" {
+			fmt.Printf("Admin UI: http://%s/admin/ (server URL http://%s, namespace /admin).\n", ln.Addr(), ln.Addr())
+		}
 	}
 	select {
 	case err := <-errc:
@@ -202,4 +222,36 @@ func newHTTPServer(h http.Handler, t httpTimeouts) *http.Server {
 		WriteTimeout:      t.write,
 		IdleTimeout:       t.idle,
 	}
+}
+
+// withAdmin instruments the demo for the Socket.IO Admin UI with the
+// login user:password and serves the UI from uiDir at /admin/.
+func withAdmin(d *app.Demo, login, uiDir, serverID string, logger *slog.Logger) (http.Handler, func(context.Context) error, error) {
+	user, pass, ok := strings.Cut(login, ":")
+	if !ok || user == "" || pass == "" {
+		return nil, nil, errors.New("-admin wants user:password")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, nil, err
+	}
+	adm, err := admin.Instrument(d.IO, &admin.Options{
+		Auth:     &admin.BasicAuth{Username: user, PasswordHash: string(h)},
+		ServerID: serverID,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", d.Handler())
+	if _, err := os.Stat(filepath.Join(uiDir, "index.html")); err == nil {
+		mux.Handle("/admin/", http.StripPrefix("/admin/", http.FileServer(http.Dir(uiDir))))
+	} else {
+		logger.Warn("the Admin UI is not served: run npm ci in e2e/testdata/node, or give -admin-ui", "dir", uiDir)
+	}
+	shutdown := func(ctx context.Context) error {
+		_ = adm.Close()
+		return d.Shutdown(ctx)
+	}
+	return mux, shutdown, nil
 }

@@ -184,6 +184,9 @@ func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 }
 
 func (a *MemoryAdapter) emit(evs []AdapterEvent) {
+	if a.nsp != nil {
+		a.nsp.roomEvents(evs)
+	}
 	if a.OnEvent == nil {
 		return
 	}

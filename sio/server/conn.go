@@ -54,6 +54,7 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 	c.run = c.runQueue
 	es.OnMessage(c.onMessage)
 	es.OnClose(c.onClose)
+	es.OnUpgrade(func(transport string) { srv.obs.upgraded(es.ID(), transport) })
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
 		idle := len(c.sockets) == 0 && len(c.pending) == 0 && !c.closed
@@ -68,6 +69,7 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 
 // onMessage runs on the engine's read path.
 func (c *conn) onMessage(data []byte, binary bool) {
+	c.srv.obs.received(len(data))
 	p, err := c.dec.Decode(data, binary)
 	if err != nil {
 		c.srv.log.Debug("sio: invalid packet, closing connection", "sid", c.eng.ID(), "err", err)
@@ -262,10 +264,16 @@ func connectErrorPayload(err error) []byte {
 // write sends the frames of one packet; it reports whether they were sent
 // (false when closed, or volatile and the transport is busy).
 func (c *conn) write(frames []engine.Frame, volatile bool) bool {
+	var ok bool
 	if volatile {
-		return c.eng.TrySend(frames...)
+		ok = c.eng.TrySend(frames...)
+	} else {
+		ok = c.eng.Send(frames...) == nil
 	}
-	return c.eng.Send(frames...) == nil
+	if ok {
+		c.srv.obs.sent(frames)
+	}
+	return ok
 }
 
 func (c *conn) writePacket(p *parser.Packet) bool {
@@ -335,6 +343,7 @@ func (c *conn) closeAll(reason string) {
 
 // onClose is the engine's close callback.
 func (c *conn) onClose(reason string, err error) {
+	c.srv.obs.closed(c.eng.ID(), reason)
 	c.closeAll(reason)
 	c.srv.removeConn(c)
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosio/socketio/sio"
@@ -40,6 +41,8 @@ type Namespace struct {
 	middlewares []Middleware
 	onConn      []func(*Socket)
 	serverSide  []func(*sio.Event)
+	onRoom      []func(AdapterEvent)
+	hasOnRoom   atomic.Bool
 
 	// dynamic namespaces: a parent has match and children; a child has parent
 	parent   *Namespace
@@ -378,8 +381,8 @@ func (s *Server) dynamicNamespace(name string, auth []byte) *Namespace {
 			continue
 		}
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		if n := s.nsps[name]; n != nil {
+			s.mu.Unlock()
 			return n
 		}
 		child := newNamespace(s, name)
@@ -390,6 +393,9 @@ func (s *Server) dynamicNamespace(name string, auth []byte) *Namespace {
 		p.children[name] = child
 		p.mu.Unlock()
 		s.nsps[name] = child
+		fns := s.onNsp
+		s.mu.Unlock()
+		s.newNamespaceCreated(child, fns)
 		return child
 	}
 	return nil

@@ -172,6 +172,11 @@ type Server struct {
 	parser   parser.Parser
 	textWire bool
 
+	// instrumentation hooks (observe.go)
+	obsMu sync.Mutex
+	obs   observers
+	onNsp []func(*Namespace)
+
 	goMu    sync.Mutex
 	stopped bool           // no goroutine may start any more
 	idle    []chan func()  // parked goroutines, waiting for work (see spawn)
@@ -219,6 +224,7 @@ func New(opts *Options) *Server {
 		ctx:             ctx,
 		cancel:          cancel,
 	}
+	s.obs.log = o.Logger
 	s.eng = engine.NewServer(&engine.Options{
 		PingInterval:      o.PingInterval,
 		PingTimeout:       o.PingTimeout,
@@ -273,12 +279,15 @@ func (s *Server) Of(name string) *Namespace {
 		name = "/" + name
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if n := s.nsps[name]; n != nil {
+		s.mu.Unlock()
 		return n
 	}
 	n := newNamespace(s, name)
 	s.nsps[name] = n
+	fns := s.onNsp
+	s.mu.Unlock()
+	s.newNamespaceCreated(n, fns)
 	return n
 }
 
@@ -358,6 +367,7 @@ func (s *Server) onEngineConnection(es *engine.Socket) {
 	c := newConn(s, es)
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
+	s.obs.opened(es.ID(), es.Transport())
 	if c.v3 {
 		// As upstream: a socket.io 2.x client is in the main namespace
 		// without asking.

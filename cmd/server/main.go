@@ -6,7 +6,7 @@
 //	-mode cluster      the cluster test contract (e2e/testdata/node/CONTRACT.md) of the node named by -node
 //
 // With -redis URL every mode runs on the Redis adapter (-adapter redis, the
-// default, or sharded), so that several processes serve one application.
+// default, sharded or streams), so that several processes serve one application.
 //
 // Once it listens, it prints "listening on http://ADDR/" on stdout (with
 // -addr 127.0.0.1:0, ADDR is the port the system chose).
@@ -45,7 +45,8 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
 	redisURL := flag.String("redis", "", "Redis server of the cluster (redis://host:port/db); empty: one node, in-memory adapter")
-	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub) or sharded (Redis 7 sharded pub/sub)")
+	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub), sharded (Redis 7 sharded pub/sub) or streams (Redis Streams)")
+	recovery := flag.Bool("recovery", false, "-mode cluster: connection state recovery on (60 s, middlewares skipped)")
 	nodeName := flag.String("node", "", "name of this node (-mode cluster; default: the host name and the process id)")
 	flag.Parse()
 
@@ -123,7 +124,7 @@ func run() error {
 		}
 		handler, shutdown = d.Handler(), d.Shutdown
 	case "cluster":
-		c := app.NewCluster(*nodeName, adapter, logger)
+		c := app.NewClusterRecovery(*nodeName, adapter, logger, *recovery)
 		handler, shutdown = c.Handler(), c.Shutdown
 	default:
 		return fmt.Errorf("unknown -mode %q (demo, conformance, bench or cluster)", *mode)

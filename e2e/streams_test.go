@@ -147,7 +147,7 @@ func streamsRecovery(t *testing.T, goBin, kindA, kindB, clientKind string) {
 	mustCall(t, ctx, sender, "emit", sel{To: []string{"r1", "r2"}}, "missed", 4, []byte{1, 2, 3})
 	mustCall(t, ctx, sender, "emit", sel{To: []string{"r2"}}, "missed", 5, map[string]any{"k": "v"})
 
-	lb.SetTarget(hostPort(nodeB.URL))
+	lb.Resume(t, hostPort(nodeB.URL))
 	if _, err := x.WaitEventSince(ctx, since, "missed", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -235,4 +235,125 @@ func pollUntilE(t *testing.T, ctx context.Context, what string, cond func() bool
 		case <-time.After(20 * time.Millisecond): // polling
 		}
 	}
+}
+
+// TestStreamsCatchUp: node V reaches Redis through a proxy; the proxy
+// cuts V's connections (as CLIENT KILL would) and refuses new ones for a
+// while, during which another node broadcasts and V's own clients ask V
+// to broadcast. Once V reaches Redis again, V's clients get every event
+// broadcast meanwhile, once and in order (V read the stream on from where
+// it was), and the others get V's (written once Redis was back); the
+// server count is whole again. Pub/sub adapters lose all of these.
+func TestStreamsCatchUp(t *testing.T) {
+	requireClusterKinds(t)
+	goBin := clusterenv.BuildServer(t)
+	for _, kinds := range [][2]string{
+		{clusterenv.Go, clusterenv.Node}, // V is the Go node
+		{clusterenv.Node, clusterenv.Go}, // V is the Node.js node
+	} {
+		t.Run("victim-"+kinds[0]+"/other-"+kinds[1], func(t *testing.T) {
+			streamsCatchUp(t, goBin, kinds[0], kinds[1])
+		})
+	}
+}
+
+func streamsCatchUp(t *testing.T, goBin, victimKind, otherKind string) {
+	rs := redisenv.Start(t)
+	px := tcpproxy.Start(t, rs.Addr())
+	victim := clusterenv.StartNode(t, goBin, clusterenv.NodeConfig{Kind: victimKind, Name: "V", Redis: "redis://" + px.Addr(), Adapter: "streams"})
+	other := clusterenv.StartNode(t, goBin, clusterenv.NodeConfig{Kind: otherKind, Name: "O", Redis: rs.URL(), Adapter: "streams"})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	puppets := clusterenv.StartPuppets(t)
+	connect := func(url, name string, js bool) *clusterenv.Client {
+		o := clusterenv.ClientOptions{Name: name, Transports: []string{"websocket"}}
+		var cl *clusterenv.Client
+		var err error
+		if js {
+			cl, err = puppets.Connect(ctx, url, o)
+		} else {
+			cl, err = clusterenv.ConnectGo(ctx, t, url, o)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	onV := []*clusterenv.Client{connect(victim.URL, "js@V", true), connect(victim.URL, "go@V", false)}
+	onO := []*clusterenv.Client{connect(other.URL, "js@O", true), connect(other.URL, "go@O", false)}
+	pollServerCount(t, ctx, onO[0], 2)
+	pollServerCount(t, ctx, onV[0], 2)
+	// The official reader starts from "$" and keeps it until it reads an
+	// entry: cut before that, it would resume from "$" and miss what was
+	// added meanwhile. One entry read first gives it its position.
+	mustCall(t, ctx, onO[0], "emit", sel{}, "before")
+	for _, cl := range onV {
+		if _, err := cl.WaitEvent(ctx, "before", ""); err != nil {
+			t.Fatalf("%s: %v", cl.Name, err)
+		}
+	}
+
+	px.Cut()
+	// V's subscriptions are gone with its connections: O counts itself.
+	pollServerCount(t, ctx, onO[0], 1)
+
+	const n = 5
+	for i := range n {
+		mustCall(t, ctx, onO[i%2], "emit", sel{}, "from-o", i)
+		mustCall(t, ctx, onV[i%2], "emit", sel{}, "from-v", i)
+	}
+	// V cannot have read O's events yet: it has no connection to Redis.
+	for _, cl := range onV {
+		for _, e := range cl.Events() {
+			if e.Name == "from-o" {
+				t.Fatalf("%s got %s %s while V was cut from Redis", cl.Name, e.Name, e.Args)
+			}
+		}
+	}
+
+	px.Resume(t, rs.Addr())
+	pollServerCount(t, ctx, onO[0], 2)
+	everyone := append(append([]*clusterenv.Client{}, onV...), onO...)
+	for _, cl := range everyone {
+		for _, name := range []string{"from-o", "from-v"} {
+			err := cl.WaitFor(ctx, func(ev []clusterenv.Event, _ []string) bool {
+				return countEvents(ev, name) >= n
+			})
+			if err != nil {
+				t.Fatalf("%s: %d of %d %s events: %v", cl.Name, countEvents(cl.Events(), name), n, name, err)
+			}
+		}
+	}
+	// A last event from each node, after which nothing more may come.
+	mustCall(t, ctx, onO[0], "emit", sel{}, "end-o")
+	mustCall(t, ctx, onV[0], "emit", sel{}, "end-v")
+	for _, cl := range everyone {
+		for _, name := range []string{"end-o", "end-v"} {
+			if _, err := cl.WaitEvent(ctx, name, ""); err != nil {
+				t.Fatalf("%s: %v", cl.Name, err)
+			}
+		}
+		for _, name := range []string{"from-o", "from-v"} {
+			var got []string
+			for _, e := range cl.Events() {
+				if e.Name == name {
+					got = append(got, e.Args)
+				}
+			}
+			if want := "[0] [1] [2] [3] [4]"; strings.Join(got, " ") != want {
+				t.Errorf("%s: %s events %v, want %s (once each, in order)", cl.Name, name, got, want)
+			}
+		}
+	}
+}
+
+func countEvents(ev []clusterenv.Event, name string) int {
+	n := 0
+	for _, e := range ev {
+		if e.Name == name {
+			n++
+		}
+	}
+	return n
 }

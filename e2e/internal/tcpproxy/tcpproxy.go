@@ -1,6 +1,7 @@
 // Package tcpproxy is a TCP proxy for tests: it forwards the connections
 // it accepts to a target that can be changed, and it can cut every
-// connection and refuse new ones for a while. Tests put it between
+// connection and stop listening for a while (connections are refused, as
+// by a host that is down). Tests put it between
 // clients and nodes (a load balancer sending a reconnecting client to
 // another node) or between a node and Redis (a node cut from Redis).
 package tcpproxy
@@ -10,14 +11,16 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proxy is a running proxy.
 type Proxy struct {
-	ln net.Listener
+	addr string
 
 	mu     sync.Mutex
-	target string // "" while cut: new connections are closed at once
+	ln     net.Listener // nil while cut
+	target string       // "" while cut: new connections are closed at once
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 	closed bool
@@ -31,20 +34,20 @@ func Start(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("tcpproxy: %v", err)
 	}
-	p := &Proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
+	p := &Proxy{addr: ln.Addr().String(), ln: ln, target: target, conns: make(map[net.Conn]struct{})}
 	p.wg.Add(1)
-	go p.accept()
+	go p.accept(ln)
 	t.Cleanup(p.Close)
 	return p
 }
 
 // Addr returns the proxy's address, 127.0.0.1:PORT.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+func (p *Proxy) Addr() string { return p.addr }
 
-func (p *Proxy) accept() {
+func (p *Proxy) accept(ln net.Listener) {
 	defer p.wg.Done()
 	for {
-		c, err := p.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
@@ -101,8 +104,18 @@ func (p *Proxy) forget(c net.Conn) {
 	_ = c.Close()
 }
 
-// Cut closes every connection and refuses new ones until SetTarget.
-func (p *Proxy) Cut() { p.SetTarget("") }
+// Cut closes every connection and stops listening until Resume: new
+// connections are refused.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	ln := p.ln
+	p.ln = nil
+	p.mu.Unlock()
+	if ln != nil {
+		_ = ln.Close()
+	}
+	p.SetTarget("")
+}
 
 // SetTarget sends the new connections to target and closes the current
 // ones ("" refuses new connections).
@@ -117,12 +130,28 @@ func (p *Proxy) SetTarget(target string) {
 	}
 }
 
-// Resume sends new connections to target again, leaving the current ones
-// alone.
-func (p *Proxy) Resume(target string) {
+// Resume listens again if cut, and sends new connections to target,
+// leaving the current ones alone.
+func (p *Proxy) Resume(t testing.TB, target string) {
+	t.Helper()
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.target = target
-	p.mu.Unlock()
+	if p.ln != nil || p.closed {
+		return
+	}
+	var err error
+	for range 100 { // the port is ours, but its closing may not be done yet
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", p.addr); err == nil {
+			p.ln = ln
+			p.wg.Add(1)
+			go p.accept(ln)
+			return
+		}
+		time.Sleep(10 * time.Millisecond) // waiting for the port
+	}
+	t.Fatalf("tcpproxy: listening again on %s: %v", p.addr, err)
 }
 
 // Close stops the proxy and closes its connections.
@@ -133,8 +162,12 @@ func (p *Proxy) Close() {
 		return
 	}
 	p.closed = true
+	ln := p.ln
+	p.ln = nil
 	p.mu.Unlock()
-	_ = p.ln.Close()
+	if ln != nil {
+		_ = ln.Close()
+	}
 	p.SetTarget("")
 	p.wg.Wait()
 }

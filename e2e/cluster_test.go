@@ -14,7 +14,7 @@ import (
 )
 
 // clusterAdapters are the Redis adapters every cluster test runs on.
-var clusterAdapters = []string{"redis", "sharded"}
+var clusterAdapters = []string{"redis", "sharded", "streams"}
 
 // clusterTopologies are the clusters of TestCluster: the kinds of their
 // nodes, A first. A cluster with Go nodes skips while app.Adapter has no

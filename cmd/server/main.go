@@ -10,7 +10,7 @@
 // sio/admin).
 //
 // With -redis URL every mode runs on the Redis adapter (-adapter redis, the
-// default, or sharded), so that several processes serve one application.
+// default, sharded or streams), so that several processes serve one application.
 //
 // Once it listens, it prints "listening on http://ADDR/" on stdout (with
 // -addr 127.0.0.1:0, ADDR is the port the system chose).
@@ -57,8 +57,9 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
 	redisURL := flag.String("redis", "", "Redis server of the cluster (redis://host:port/db); empty: one node, in-memory adapter")
-	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub) or sharded (Redis 7 sharded pub/sub)")
+	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub), sharded (Redis 7 sharded pub/sub) or streams (Redis Streams)")
 	parserName := flag.String("parser", "json", "-mode bench and conformance: the packet format, json (the default parser) or msgpack (socket.io-msgpack-parser)")
+	recovery := flag.Bool("recovery", false, "-mode cluster: connection state recovery on (60 s, middlewares skipped)")
 	nodeName := flag.String("node", "", "name of this node (-mode cluster; default: the host name and the process id)")
 	adminLogin := flag.String("admin", "", "-mode demo: turn the Socket.IO Admin UI's server side on, with this login (user:password), and serve the UI at /admin/")
 	adminUI := flag.String("admin-ui", filepath.Join("e2e", "testdata", "node", "node_modules", "@socket.io", "admin-ui", "ui", "dist"), "with -admin: folder of the Admin UI (ui/dist of the @socket.io/admin-ui npm package)")
@@ -153,7 +154,7 @@ func run() error {
 			}
 		}
 	case "cluster":
-		c := app.NewCluster(*nodeName, adapter, logger)
+		c := app.NewClusterRecovery(*nodeName, adapter, logger, *recovery)
 		handler, shutdown = c.Handler(), c.Shutdown
 	default:
 		return fmt.Errorf("unknown -mode %q (demo, conformance, bench or cluster)", *mode)

@@ -84,6 +84,15 @@ func (n *Namespace) restoreAndAdd(c *conn, auth json.RawMessage, pid, offset str
 		ma.emit(evs)
 		return sess != nil
 	}
+	if r, ok := n.adapter.(AtomicRestorer); ok {
+		added, err := r.RestoreSessionAndAdd(n.srv.ctx, pid, offset, func(sess *Session) {
+			n.add(newSocket(n, c, auth, sess), sess, nil)
+		})
+		if err != nil {
+			n.srv.log.Debug("sio: restoring a session failed", "nsp", n.name, "err", err)
+		}
+		return added
+	}
 	sess := n.restoreSession(pid, offset)
 	if sess == nil {
 		return false

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosio/socketio/sio/redisadapter"
 	"github.com/gosio/socketio/sio/server"
+	"github.com/gosio/socketio/sio/streamsadapter"
 )
 
 // Adapter kinds of Adapter (the -adapter flag of cmd/server).
@@ -21,21 +22,24 @@ const (
 	// AdapterSharded is the sharded Redis adapter (Redis 7 sharded
 	// pub/sub), wire-compatible with createShardedAdapter.
 	AdapterSharded = "sharded"
+	// AdapterStreams is the Redis Streams adapter, wire-compatible with
+	// @socket.io/redis-streams-adapter.
+	AdapterStreams = "streams"
 )
 
 // Adapter returns the adapter factory every mode of cmd/server uses, and
 // what to close when the server has shut down. With an empty redisURL it
 // is the in-memory adapter (one node); otherwise the Redis adapter of kind
-// (AdapterRedis or AdapterSharded, "" meaning AdapterRedis) on the server
+// (AdapterRedis, AdapterSharded or AdapterStreams, "" meaning AdapterRedis) on the server
 // at redisURL ("redis://host:port/db").
 //
 // It is the only place that knows which adapters exist, so that the modes
 // of cmd/server do not.
 func Adapter(kind, redisURL string, log *slog.Logger) (server.AdapterFactory, io.Closer, error) {
 	switch kind {
-	case "", AdapterRedis, AdapterSharded:
+	case "", AdapterRedis, AdapterSharded, AdapterStreams:
 	default:
-		return nil, nil, fmt.Errorf("unknown adapter %q (%s or %s)", kind, AdapterRedis, AdapterSharded)
+		return nil, nil, fmt.Errorf("unknown adapter %q (%s, %s or %s)", kind, AdapterRedis, AdapterSharded, AdapterStreams)
 	}
 	if redisURL == "" {
 		return func(nsp *server.Namespace) server.Adapter { return server.NewMemoryAdapter(nsp) }, nopCloser{}, nil
@@ -51,6 +55,9 @@ func Adapter(kind, redisURL string, log *slog.Logger) (server.AdapterFactory, io
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		return nil, nil, fmt.Errorf("-redis %s: %w", redisURL, err)
+	}
+	if kind == AdapterStreams {
+		return streamsadapter.New(client, &streamsadapter.Options{Logger: log}), client, nil
 	}
 	if kind == AdapterSharded {
 		return redisadapter.NewSharded(client, &redisadapter.ShardedOptions{Logger: log}), client, nil

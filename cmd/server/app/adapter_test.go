@@ -7,7 +7,7 @@ import (
 )
 
 func TestAdapterKinds(t *testing.T) {
-	for _, kind := range []string{"", AdapterRedis, AdapterSharded} {
+	for _, kind := range []string{"", AdapterRedis, AdapterSharded, AdapterStreams} {
 		f, closer, err := Adapter(kind, "", nil)
 		if err != nil || f == nil || closer == nil {
 			t.Fatalf("Adapter(%q, no Redis) = %v, %v, %v; want the in-memory adapter", kind, f != nil, closer, err)
@@ -21,7 +21,7 @@ func TestAdapterKinds(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if _, _, err := Adapter("streams", "", nil); err == nil {
-		t.Error("Adapter(streams) accepted an unknown kind")
+	if _, _, err := Adapter("kafka", "", nil); err == nil {
+		t.Error("Adapter(kafka) accepted an unknown kind")
 	}
 }

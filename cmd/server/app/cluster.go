@@ -42,16 +42,25 @@ type Cluster struct {
 // the adapter made by adapter (nil: the in-memory adapter, a cluster of
 // one node).
 func NewCluster(name string, adapter server.AdapterFactory, logger *slog.Logger) *Cluster {
-	c := &Cluster{
-		IO: server.New(&server.Options{
-			PingInterval: clusterPingInterval,
-			PingTimeout:  clusterPingTimeout,
-			CORS:         &engine.CORSOptions{Origin: []string{"*"}},
-			Adapter:      adapter,
-			Logger:       logger,
-		}),
-		name: name,
+	return NewClusterRecovery(name, adapter, logger, false)
+}
+
+// NewClusterRecovery is NewCluster with, when recovery is true,
+// connection state recovery on (maxDisconnectionDuration 60 s,
+// skipMiddlewares), as -recovery and cluster-server.js --recovery: a
+// client that reconnects to any node gets its session back.
+func NewClusterRecovery(name string, adapter server.AdapterFactory, logger *slog.Logger, recovery bool) *Cluster {
+	opts := &server.Options{
+		PingInterval: clusterPingInterval,
+		PingTimeout:  clusterPingTimeout,
+		CORS:         &engine.CORSOptions{Origin: []string{"*"}},
+		Adapter:      adapter,
+		Logger:       logger,
 	}
+	if recovery {
+		opts.ConnectionStateRecovery = &server.RecoveryOptions{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}
+	}
+	c := &Cluster{IO: server.New(opts), name: name}
 	nsp := c.IO.Sockets()
 	nsp.OnServerSideEmit(func(e *sio.Event) {
 		if e.Name == "ping" {
@@ -218,6 +227,30 @@ func (c *Cluster) onConnection(s *server.Socket) {
 		}
 		_ = e.Ack(n)
 	})
+	s.On("set-data", func(e *sio.Event) {
+		var data any
+		arg(e, 0, &data)
+		s.SetData(data)
+		_ = e.Ack(c.name)
+	})
+	s.On("state", func(e *sio.Event) {
+		rooms := slices.Clone(s.Rooms())
+		slices.Sort(rooms)
+		data := s.Data()
+		if data == nil {
+			data = map[string]any{}
+		}
+		_ = e.Ack(socketState{ID: s.ID(), Rooms: rooms, Data: data, Recovered: s.Recovered(), Node: c.name})
+	})
+}
+
+// socketState is the ack of state.
+type socketState struct {
+	ID        string   `json:"id"`
+	Rooms     []string `json:"rooms"`
+	Data      any      `json:"data"`
+	Recovered bool     `json:"recovered"`
+	Node      string   `json:"node"`
 }
 
 // result is the ack of emit-with-ack and server-side-emit: the first

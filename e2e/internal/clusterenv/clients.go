@@ -44,6 +44,10 @@ type ClientOptions struct {
 	// LocalAddr is the source IP of the client's connections ("" for any),
 	// for a proxy that hashes client addresses.
 	LocalAddr string
+	// Reconnect turns the client's automatic reconnection on (first try
+	// after 100 ms, then up to 500 ms apart), for connection state
+	// recovery tests; SID follows the socket's id after a reconnection.
+	Reconnect bool
 }
 
 // Event is an event a client received.
@@ -264,9 +268,11 @@ func ConnectGo(ctx context.Context, t testing.TB, url string, o ClientOptions) (
 		hc.Transport = &http.Transport{DialContext: d.DialContext}
 	}
 	s, err := client.New(url, &client.Options{
-		Transport:           native.New(&native.Options{HTTPClient: hc}),
-		Transports:          o.Transports,
-		DisableReconnection: true,
+		Transport:            native.New(&native.Options{HTTPClient: hc}),
+		Transports:           o.Transports,
+		DisableReconnection:  !o.Reconnect,
+		ReconnectionDelay:    100 * time.Millisecond,
+		ReconnectionDelayMax: 500 * time.Millisecond,
 	})
 	if err != nil {
 		return nil, err
@@ -284,6 +290,7 @@ func ConnectGo(ctx context.Context, t testing.TB, url string, o ClientOptions) (
 		c.record(Event{Name: e.Name, Args: args, Ack: e.WantsAck()})
 	})
 	s.OnDisconnect(c.recordDisconnect)
+	s.OnConnect(func() { c.setSID(s.ID()) })
 	t.Cleanup(c.Close)
 	if err := s.Connect(ctx); err != nil {
 		return nil, fmt.Errorf("go client %s: connecting to %s: %w", o.Name, url, err)
@@ -510,6 +517,9 @@ func (p *Puppets) Connect(ctx context.Context, url string, o ClientOptions) (*Cl
 	}
 	if o.LocalAddr != "" {
 		cmd["localAddress"] = o.LocalAddr
+	}
+	if o.Reconnect {
+		cmd["reconnect"] = true
 	}
 	if err := p.send(cmd); err != nil {
 		return nil, err

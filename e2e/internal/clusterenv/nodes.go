@@ -48,8 +48,10 @@ type NodeConfig struct {
 	Name string
 	// Redis is the Redis URL; empty runs the node alone, on the in-memory adapter.
 	Redis string
-	// Adapter is "redis" (classic, the default) or "sharded".
+	// Adapter is "redis" (classic, the default), "sharded" or "streams".
 	Adapter string
+	// Recovery turns connection state recovery on (-recovery).
+	Recovery bool
 	// Addr is the listen address; empty means 127.0.0.1:0.
 	Addr string
 	// Mode is the -mode of a Go node: "cluster" when empty; other modes
@@ -87,6 +89,9 @@ func StartNode(t testing.TB, goBinary string, cfg NodeConfig) *Proc {
 	args := []string{"-node", cfg.Name, "-addr", cfg.Addr, "-adapter", cfg.Adapter}
 	if cfg.Redis != "" {
 		args = append(args, "-redis", cfg.Redis)
+	}
+	if cfg.Recovery {
+		args = append(args, "-recovery")
 	}
 	var cmd *exec.Cmd
 	switch cfg.Kind {

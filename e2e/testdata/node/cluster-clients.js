@@ -37,6 +37,9 @@ function connect(cmd) {
     reconnection: false,
     timeout: 10000,
   };
+  if (cmd.reconnect) {
+    Object.assign(opts, { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 });
+  }
   if (cmd.transports) opts.transports = cmd.transports;
   if (cmd.upgrade === false) opts.upgrade = false;
   if (cmd.localAddress) {

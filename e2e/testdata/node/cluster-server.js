@@ -3,10 +3,12 @@
 // the official Redis adapter: the Node.js reference of `cmd/server -mode
 // cluster`.
 //
-//   node cluster-server.js --node NAME [--redis URL] [--adapter redis|sharded]
-//                          [--addr 127.0.0.1:0]
+//   node cluster-server.js --node NAME [--redis URL] [--adapter redis|sharded|streams]
+//                          [--addr 127.0.0.1:0] [--recovery]
 //
-// Without --redis it uses the in-memory adapter (a cluster of one node). It
+// Without --redis it uses the in-memory adapter (a cluster of one node).
+// streams is createAdapter of @socket.io/redis-streams-adapter. --recovery
+// turns connection state recovery on (60 s, skipMiddlewares). It
 // prints "listening on http://ADDR/" once it listens, and exits on SIGTERM,
 // SIGINT or when its stdin closes.
 
@@ -14,14 +16,18 @@ const http = require("node:http");
 const { Server } = require("socket.io");
 
 function parseArgs(argv) {
-  const opts = { node: "", redis: "", adapter: "redis", addr: "127.0.0.1:0" };
+  const opts = { node: "", redis: "", adapter: "redis", addr: "127.0.0.1:0", recovery: false };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--?([a-z]+)(?:=(.*))?$/.exec(argv[i]);
     if (!m || !(m[1] in opts)) throw new Error(`unknown argument ${argv[i]}`);
+    if (typeof opts[m[1]] === "boolean") {
+      opts[m[1]] = m[2] === undefined || m[2] === "true";
+      continue;
+    }
     opts[m[1]] = m[2] !== undefined ? m[2] : argv[++i];
   }
   if (!opts.node) throw new Error("--node NAME is required");
-  if (!["redis", "sharded"].includes(opts.adapter)) throw new Error(`unknown --adapter ${opts.adapter}`);
+  if (!["redis", "sharded", "streams"].includes(opts.adapter)) throw new Error(`unknown --adapter ${opts.adapter}`);
   return opts;
 }
 
@@ -49,6 +55,11 @@ async function adapter() {
     });
   }
   await Promise.all([pubClient.connect(), subClient.connect()]);
+  if (opts.adapter === "streams") {
+    // One client: the adapter duplicates it for its readers and subscriptions.
+    subClient.disconnect();
+    return require("@socket.io/redis-streams-adapter").createAdapter(pubClient);
+  }
   return opts.adapter === "sharded"
     ? createShardedAdapter(pubClient, subClient)
     : createAdapter(pubClient, subClient);
@@ -78,6 +89,7 @@ async function main() {
     pingInterval: 2000,
     pingTimeout: 5000,
     cors: { origin: "*" },
+    connectionStateRecovery: opts.recovery ? { maxDisconnectionDuration: 60000, skipMiddlewares: true } : undefined,
   });
   const a = await adapter();
   if (a) io.adapter(a);
@@ -166,6 +178,13 @@ async function main() {
       } catch (e) {
         cb({ error: e.message });
       }
+    });
+    socket.on("set-data", (data, cb) => {
+      socket.data = data;
+      cb(NAME);
+    });
+    socket.on("state", (cb) => {
+      cb({ id: socket.id, rooms: [...socket.rooms].sort(), data: socket.data, recovered: socket.recovered, node: NAME });
     });
   });
 

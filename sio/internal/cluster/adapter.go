@@ -50,6 +50,10 @@ type Message struct {
 	Data *jsval.Object // nil for the types without data
 	UID  string
 	NSP  string
+	// Offset is, for a message read from a Redis stream, the id of its
+	// entry: a broadcast received with one carries it as its last argument
+	// when connection state recovery is on. It is not part of the message.
+	Offset string
 }
 
 // Value returns the message as upstream writes it, keys in its order:
@@ -99,6 +103,17 @@ type Transport interface {
 	PublishResponse(requester string, response *Message)
 	// ServerCount returns the number of nodes, this one included.
 	ServerCount(ctx context.Context) (int, error)
+}
+
+// OffsetTransport is a Transport that stores broadcasts where a
+// reconnecting client's session can find them (a Redis stream), and gives
+// each an offset (upstream's publishAndReturnOffset).
+type OffsetTransport interface {
+	Transport
+	// PublishOffset sends a broadcast to every node, as Publish, and
+	// returns its offset when the transport needs one (connection state
+	// recovery is on; it then waits for it), "" otherwise.
+	PublishOffset(msg *Message) (string, error)
 }
 
 // Options configures an Adapter.
@@ -169,8 +184,26 @@ func (a *Adapter) publishResponse(requester string, t MessageType, data *jsval.O
 	a.t.PublishResponse(requester, &Message{Type: t, Data: data, UID: a.uid, NSP: a.nsp.Name()})
 }
 
-// Broadcast implements server.Adapter.
+// Broadcast implements server.Adapter. Over an OffsetTransport, the
+// packet carries the offset the transport gave it, and this node keeps
+// nothing (the transport keeps the packets for recovery).
 func (a *Adapter) Broadcast(pkt *parser.Packet, opts *server.BroadcastOptions) error {
+	if ot, ok := a.t.(OffsetTransport); ok {
+		var offset string
+		if !opts.Local {
+			p, err := EncodePacket(pkt, "")
+			if err != nil {
+				return err
+			}
+			offset, err = ot.PublishOffset(&Message{Type: Broadcast, UID: a.uid, NSP: a.nsp.Name(),
+				Data: jsval.NewObject("packet", p, "opts", EncodeOptions(opts, true, time.Time{}))})
+			if err != nil {
+				// As upstream: the sockets of this node still get it, without offset.
+				a.log.Debug("cluster adapter: publishing a broadcast failed", "nsp", a.nsp.Name(), "err", err)
+			}
+		}
+		return a.MemoryAdapter.BroadcastOffset(pkt, opts, offset)
+	}
 	if !opts.Local {
 		p, err := EncodePacket(pkt, "")
 		if err != nil {
@@ -361,6 +394,9 @@ func (a *Adapter) onMessage(m *Message) error {
 		}
 		rid, withAck := d.Get("requestId")
 		if !withAck {
+			if _, ok := a.t.(OffsetTransport); ok {
+				return a.MemoryAdapter.BroadcastOffset(pkt, opts, m.Offset)
+			}
 			return a.MemoryAdapter.Broadcast(pkt, opts)
 		}
 		id := jsval.ToKey(rid)

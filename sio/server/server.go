@@ -63,6 +63,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
+	"github.com/gosio/socketio/sio/internal/ordered"
 )
 
 // Options configures a Server. The zero value of every field means the
@@ -163,10 +164,8 @@ type Server struct {
 	// ackBufs holds the buffers acknowledgements are encoded in (*ackBuf).
 	ackBufs sync.Pool
 
-	goMu    sync.Mutex
-	stopped bool           // no goroutine may start any more
-	idle    []chan func()  // parked goroutines, waiting for work (see spawn)
-	wg      sync.WaitGroup // handler queues and connect goroutines
+	// pool runs the handler queues and the connect goroutines.
+	pool ordered.Pool
 }
 
 // New returns a server configured by opts (nil means all defaults). The
@@ -208,6 +207,7 @@ func New(opts *Options) *Server {
 		ctx:             ctx,
 		cancel:          cancel,
 	}
+	s.pool.Park = maxIdleWorkers
 	s.eng = engine.NewServer(&engine.Options{
 		PingInterval:      o.PingInterval,
 		PingTimeout:       o.PingTimeout,
@@ -364,7 +364,7 @@ func (s *Server) Close() error {
 	s.closeSockets()
 	err := s.eng.Close()
 	s.stop()
-	s.wg.Wait()
+	s.pool.Wait()
 	s.closeAdapters()
 	return err
 }
@@ -400,7 +400,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.eng.Shutdown(ctx)
 	s.stop()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.pool.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -414,87 +414,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // stop forbids new goroutines; what runs goes on until it returns.
 func (s *Server) stop() {
-	s.goMu.Lock()
-	s.stopped = true
-	idle := s.idle
-	s.idle = nil
-	s.goMu.Unlock()
-	for _, w := range idle {
-		w <- nil // never blocks: an idle goroutine's channel is empty
-	}
+	s.pool.Stop()
 	s.cancel()
 }
 
 // maxIdleWorkers bounds the goroutines kept parked for the next handler
 // run (a few KiB of stack each).
 const maxIdleWorkers = 256
-
-// spawn runs fn on a goroutine counted by s.wg: one parked after running
-// something else, or a new one. A goroutine that ran handlers has the stack
-// they need, where a new one starts small and would grow (copying its
-// stack) on nearly every message. It reports false, and does nothing, once
-// the server is stopped.
-func (s *Server) spawn(fn func()) bool {
-	s.goMu.Lock()
-	if s.stopped {
-		s.goMu.Unlock()
-		return false
-	}
-	if n := len(s.idle); n > 0 {
-		w := s.idle[n-1]
-		s.idle[n-1] = nil
-		s.idle = s.idle[:n-1]
-		s.goMu.Unlock()
-		w <- fn // never blocks: the channel has room for one
-		return true
-	}
-	s.wg.Add(1)
-	s.goMu.Unlock()
-	go s.work(fn)
-	return true
-}
-
-// presizeStack makes sure the goroutine has the stack a handler needs
-// (encoding its replies included), growing it here, where its stack holds
-// two frames, rather than deep in the handler, where growing copies and
-// adjusts many: a new goroutine starts with a small stack, and a parked one
-// has its stack shrunk by the garbage collector.
-//
-// The frame is reserved on entry, which grows the stack if it is short,
-// and only zeroed in the branch, which never runs.
-//
-//go:noinline
-func presizeStack(never bool) {
-	if never {
-		var frame [5 << 10]byte
-		touchStack(frame[:])
-	}
-}
-
-//go:noinline
-func touchStack(b []byte) { b[len(b)-1] = 1 }
-
-// work runs fn, then whatever spawn hands it, parking in between, until
-// the server stops or enough goroutines are parked already.
-func (s *Server) work(fn func()) {
-	defer s.wg.Done()
-	var w chan func()
-	for fn != nil {
-		presizeStack(false)
-		fn()
-		s.goMu.Lock()
-		if s.stopped || len(s.idle) >= maxIdleWorkers {
-			s.goMu.Unlock()
-			return
-		}
-		if w == nil {
-			w = make(chan func(), 1)
-		}
-		s.idle = append(s.idle, w)
-		s.goMu.Unlock()
-		fn = <-w
-	}
-}
 
 func (s *Server) closeSockets() {
 	s.mu.Lock()

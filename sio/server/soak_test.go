@@ -129,9 +129,7 @@ func soakUsage(srv *Server) (int, uint64) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	srv.goMu.Lock()
-	parked := len(srv.idle)
-	srv.goMu.Unlock()
+	parked := srv.pool.Parked()
 	return runtime.NumGoroutine() - parked, ms.HeapAlloc
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/gosio/socketio/cmd/server/app"
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
-	"github.com/gosio/socketio/sio/engine"
 	"github.com/gosio/socketio/sio/server"
 	"github.com/gosio/socketio/transport/native"
 )
@@ -20,10 +19,12 @@ import (
 // project's server (the interop test app), over each transport.
 func TestGoClientAgainstGoServer(t *testing.T) {
 	c := app.NewConformance(nil, &server.Options{
-		PingInterval:   time.Second,
-		PingTimeout:    time.Second,
+		EngineOptions: server.EngineOptions{
+			PingInterval: time.Second,
+			PingTimeout:  time.Second,
+			CORS:         &server.CORSOptions{Origin: []string{"*"}},
+		},
 		ConnectTimeout: time.Second,
-		CORS:           &engine.CORSOptions{Origin: []string{"*"}},
 	})
 	ts := httptest.NewServer(c.Handler())
 	t.Cleanup(func() {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gosio/socketio/cmd/server/app"
 	"github.com/gosio/socketio/e2e/internal/nodeenv"
-	"github.com/gosio/socketio/sio/engine"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -15,11 +14,13 @@ import (
 // 1 s, so that a loaded machine does not time out healthy clients.
 func interopOptions() *server.Options {
 	return &server.Options{
-		PingInterval:      time.Second,
-		PingTimeout:       time.Second,
-		MaxHTTPBufferSize: 1e6,
-		ConnectTimeout:    time.Second,
-		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
+		EngineOptions: server.EngineOptions{
+			PingInterval:      time.Second,
+			PingTimeout:       time.Second,
+			MaxHTTPBufferSize: 1e6,
+			CORS:              &server.CORSOptions{Origin: []string{"*"}},
+		},
+		ConnectTimeout: time.Second,
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/cmd/server/app"
-	"github.com/gosio/socketio/sio/engine"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -118,11 +117,13 @@ type goServer struct {
 // heartbeat, connect timeout 1 s, maxHttpBufferSize 1e6, CORS open).
 func interopServerOptions(recovery bool) *server.Options {
 	o := &server.Options{
-		PingInterval:      time.Second,
-		PingTimeout:       time.Second,
-		MaxHTTPBufferSize: 1e6,
-		ConnectTimeout:    time.Second,
-		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
+		EngineOptions: server.EngineOptions{
+			PingInterval:      time.Second,
+			PingTimeout:       time.Second,
+			MaxHTTPBufferSize: 1e6,
+			CORS:              &server.CORSOptions{Origin: []string{"*"}},
+		},
+		ConnectTimeout: time.Second,
 	}
 	if recovery {
 		o.ConnectionStateRecovery = &server.RecoveryOptions{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}

@@ -288,7 +288,7 @@ func TestPanicInAdapterOnEvent(t *testing.T) {
 
 func TestPanicInServerSideEmitHandler(t *testing.T) {
 	sink := &logSink{}
-	ts := newTestServer(t, &Options{Logger: sink.logger()})
+	ts := newTestServer(t, &Options{EngineOptions: EngineOptions{Logger: sink.logger()}})
 	got := make(chan string, 1)
 	n := ts.Of("/")
 	n.OnServerSideEmit(func(*sio.Event) { panic("boom") })
@@ -304,7 +304,7 @@ func TestPanicInServerSideEmitHandler(t *testing.T) {
 // back to their count before.
 func TestPanicsDoNotStickTheQueueOrLeakWorkers(t *testing.T) {
 	sink := &logSink{}
-	ts := newTestServer(t, &Options{Logger: sink.logger()})
+	ts := newTestServer(t, &Options{EngineOptions: EngineOptions{Logger: sink.logger()}})
 	var (
 		mu  sync.Mutex
 		got []int

@@ -70,7 +70,7 @@ func TestRecovery(t *testing.T) {
 		{"websocket", []string{sio.ReasonTransportClose}, nil},
 		// A polling client that stops polling: its pending GET aborted, or
 		// the heartbeat, ends the session.
-		{"polling", []string{sio.ReasonTransportError, sio.ReasonPingTimeout}, &Options{PingInterval: 30 * time.Millisecond, PingTimeout: 30 * time.Millisecond}},
+		{"polling", []string{sio.ReasonTransportError, sio.ReasonPingTimeout}, &Options{EngineOptions: EngineOptions{PingInterval: 30 * time.Millisecond, PingTimeout: 30 * time.Millisecond}}},
 	} {
 		t.Run(tc.transport, func(t *testing.T) {
 			rs := newRecoveryServer(t, &RecoveryOptions{SkipMiddlewares: true}, tc.opts)

@@ -69,65 +69,44 @@ import (
 // Options configures a Server. The zero value of every field means the
 // official default given in its comment.
 type Options struct {
+	// EngineOptions are the options of the Engine.IO server under the
+	// Socket.IO server (PingInterval, CORS, Transports, Logger, ...; see
+	// engine.Options), promoted: opts.CORS is opts.EngineOptions.CORS. With
+	// AllowEIO3, the clients of socket.io 2.x (Socket.IO protocol revision
+	// 4) are served too: such a client is connected to the main namespace
+	// as soon as its connection opens; it joins another with the auth
+	// payload in the namespace's query string ("/admin?token=abc"), which
+	// becomes the handshake's auth; a refusal by a middleware carries the
+	// error's data, or else its message, instead of {message, data}; there
+	// is no connection state recovery for it. Logger is the server's logger
+	// too (nil means silent).
+	EngineOptions
 	// Path is where the server answers (default "/socket.io/").
 	Path string
 	// ConnectTimeout closes a connection that has joined no namespace
 	// within it (default 45s).
 	ConnectTimeout time.Duration
-	// PingInterval (default 25s), PingTimeout (default 20s),
-	// UpgradeTimeout (default 10s), MaxHTTPBufferSize (default 1e6),
-	// Transports (default polling and websocket), DisallowUpgrades, CORS
-	// (default off) and AllowRequest are the Engine.IO options.
-	PingInterval      time.Duration
-	PingTimeout       time.Duration
-	UpgradeTimeout    time.Duration
-	MaxHTTPBufferSize int64
-	Transports        []string
-	DisallowUpgrades  bool
-	CORS              *engine.CORSOptions
-	AllowRequest      func(r *http.Request) error
-	// GenerateID returns the Engine.IO session id of a new connection
-	// (default: 15 random bytes, URL-safe base64), as upstream's
-	// generateId. MaxQueuedBytes bounds what a connection may have queued
-	// for sending before it is closed (see engine.Options).
-	GenerateID     func(r *http.Request) string
-	MaxQueuedBytes int
-	// AllowEIO3 accepts the clients of socket.io 2.x (Engine.IO protocol
-	// revision 3, Socket.IO protocol revision 4), as upstream's allowEIO3
-	// (default false). Such a client is connected to the main namespace as
-	// soon as its connection opens; it joins another with the auth payload
-	// in the namespace's query string ("/admin?token=abc"), which becomes
-	// the handshake's auth; a refusal by a middleware carries the error's
-	// data, or else its message, instead of {message, data}; there is no
-	// connection state recovery for it.
-	AllowEIO3 bool
-	// Cookie (sticky-session cookie, default off), HTTPCompression
-	// (default threshold 1024 bytes), DisableHTTPCompression,
-	// PerMessageDeflate (default off), PerMessageDeflateThreshold (default
-	// 1024), OnInitialHeaders, OnHeaders and OnConnectionError are the
-	// Engine.IO options of the same names (see package engine).
-	Cookie                     *engine.CookieOptions
-	HTTPCompression            *engine.HTTPCompressionOptions
-	DisableHTTPCompression     bool
-	PerMessageDeflate          bool
-	PerMessageDeflateThreshold int
-	OnInitialHeaders           func(h http.Header, r *http.Request)
-	OnHeaders                  func(h http.Header, r *http.Request)
-	OnConnectionError          func(engine.ConnectionError)
 	// MaxAttachments is the most binary attachments a packet may announce (default 10).
 	MaxAttachments int
 	// Adapter creates each namespace's adapter (default NewMemoryAdapter).
 	Adapter AdapterFactory
-	// Logger receives logs; nil means silent.
-	Logger *slog.Logger
 	// ConnectionStateRecovery turns on connection state recovery (off when
 	// nil): a client whose connection was lost gets back its socket id,
 	// rooms and data, and the events it missed, when it reconnects in time.
 	ConnectionStateRecovery *RecoveryOptions
 	// CleanupEmptyChildNamespaces removes a child namespace of a dynamic
-	// namespace (OfRegexp, OfFunc) when its last socket leaves (default false).
+	// namespace (OfRegexp, OfFunc) when its last socket leaves (upstream's
+	// cleanupEmptyChildNamespaces; default false).
 	CleanupEmptyChildNamespaces bool
 }
+
+// EngineOptions are the Engine.IO options, named here so that a server can
+// be configured without importing package engine.
+type EngineOptions = engine.Options
+
+// CORSOptions are the cross-origin settings (Options.CORS; see
+// engine.CORSOptions).
+type CORSOptions = engine.CORSOptions
 
 // RecoveryOptions configures connection state recovery (see the official
 // documentation of connectionStateRecovery).
@@ -152,9 +131,7 @@ type Server struct {
 	conns          map[*conn]struct{}
 	closed         bool
 	adaptersClosed bool
-	// dynamic namespaces
-	parents         []*Namespace
-	cleanupChildren bool
+	parents        []*Namespace // dynamic namespaces
 
 	// ctx ends when the server is closed; adapter calls made on behalf of
 	// the server (persisting sessions) use it.
@@ -199,38 +176,15 @@ func New(opts *Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		opts:            o,
-		log:             o.Logger,
-		nsps:            make(map[string]*Namespace),
-		conns:           make(map[*conn]struct{}),
-		cleanupChildren: o.CleanupEmptyChildNamespaces,
-		ctx:             ctx,
-		cancel:          cancel,
+		opts:   o,
+		log:    o.Logger,
+		nsps:   make(map[string]*Namespace),
+		conns:  make(map[*conn]struct{}),
+		ctx:    ctx,
+		cancel: cancel,
 	}
 	s.pool.Park = maxIdleWorkers
-	s.eng = engine.NewServer(&engine.Options{
-		PingInterval:      o.PingInterval,
-		PingTimeout:       o.PingTimeout,
-		UpgradeTimeout:    o.UpgradeTimeout,
-		MaxHTTPBufferSize: o.MaxHTTPBufferSize,
-		Transports:        o.Transports,
-		DisallowUpgrades:  o.DisallowUpgrades,
-		CORS:              o.CORS,
-		AllowRequest:      o.AllowRequest,
-		GenerateID:        o.GenerateID,
-		MaxQueuedBytes:    o.MaxQueuedBytes,
-		AllowEIO3:         o.AllowEIO3,
-		Logger:            o.Logger,
-
-		Cookie:                     o.Cookie,
-		HTTPCompression:            o.HTTPCompression,
-		DisableHTTPCompression:     o.DisableHTTPCompression,
-		PerMessageDeflate:          o.PerMessageDeflate,
-		PerMessageDeflateThreshold: o.PerMessageDeflateThreshold,
-		OnInitialHeaders:           o.OnInitialHeaders,
-		OnHeaders:                  o.OnHeaders,
-		OnConnectionError:          o.OnConnectionError,
-	})
+	s.eng = engine.NewServer(&o.EngineOptions)
 	s.eng.OnConnection(s.onEngineConnection)
 	s.Of("/")
 	return s

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -700,7 +701,7 @@ func TestDisconnectReasons(t *testing.T) {
 		{"transport close", nil, func(t *testing.T, _ *testServer, c *tclient, _ *Socket) {
 			c.cut()
 		}, sio.ReasonTransportClose},
-		{"ping timeout", &Options{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond}, func(t *testing.T, _ *testServer, c *tclient, _ *Socket) {
+		{"ping timeout", &Options{EngineOptions: EngineOptions{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond}}, func(t *testing.T, _ *testServer, c *tclient, _ *Socket) {
 			c.setNoPong()
 		}, sio.ReasonPingTimeout},
 		{"server shutting down", nil, func(t *testing.T, ts *testServer, _ *tclient, _ *Socket) {
@@ -742,7 +743,7 @@ func TestCloseAndShutdownLeaveNoGoroutines(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			ignore := goleak.IgnoreCurrent()
-			srv := New(&Options{PingInterval: 50 * time.Millisecond})
+			srv := New(&Options{EngineOptions: EngineOptions{PingInterval: 50 * time.Millisecond}})
 			ts := &testServer{Server: srv, hs: httptest.NewServer(srv)}
 			got := sockets(srv.Of("/"))
 			reasons := make(chan string, 8)
@@ -798,13 +799,45 @@ func TestConnectTimeout(t *testing.T) {
 	})
 }
 
+// TestEngineOptionsReachTheEngine: the Engine.IO options set on the server
+// are the engine's, with nothing lost on the way (they are not copied field
+// by field); a CORS option needs no import of package engine.
+func TestEngineOptionsReachTheEngine(t *testing.T) {
+	cors := &CORSOptions{Origin: []string{"https://a.example"}, Credentials: true}
+	opts := &Options{EngineOptions: EngineOptions{
+		PingInterval:               time.Minute,
+		PingTimeout:                2 * time.Minute,
+		UpgradeTimeout:             3 * time.Minute,
+		MaxHTTPBufferSize:          12345,
+		Transports:                 []string{"websocket"},
+		DisallowUpgrades:           true,
+		CORS:                       cors,
+		MaxQueuedBytes:             4096,
+		AllowEIO3:                  true,
+		DisableHTTPCompression:     true,
+		PerMessageDeflate:          true,
+		PerMessageDeflateThreshold: 77,
+	}}
+	opts.Logger = slog.New(slog.DiscardHandler) // promoted, as every engine option
+	srv := New(opts)
+	t.Cleanup(func() { _ = srv.Close() })
+	got := srv.Engine().Options()
+	want := opts.EngineOptions
+	assert.Same(t, opts.Logger, got.Logger)
+	assert.Same(t, cors, got.CORS)
+	got.Logger, got.CORS, want.Logger, want.CORS = nil, nil, nil, nil
+	assert.Equal(t, want, got)
+}
+
 func TestGenerateIDAndMaxQueuedBytes(t *testing.T) {
 	var n atomic.Int32
 	ts := newTestServer(t, &Options{
-		GenerateID: func(*http.Request) string {
-			return "custom-" + strconv.Itoa(int(n.Add(1)))
+		EngineOptions: EngineOptions{
+			GenerateID: func(*http.Request) string {
+				return "custom-" + strconv.Itoa(int(n.Add(1)))
+			},
+			MaxQueuedBytes: 1 << 10,
 		},
-		MaxQueuedBytes: 1 << 10,
 	})
 	assert.Equal(t, 1<<10, ts.Engine().Options().MaxQueuedBytes)
 	for _, tr := range []string{"polling", "websocket"} {

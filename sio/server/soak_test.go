@@ -50,8 +50,10 @@ func TestSoak(t *testing.T) {
 		// Abandoned polling sessions end after PingInterval+PingTimeout.
 		// A session must outlive its three requests on a loaded CI
 		// machine under -race (200 ms did not, once).
-		PingInterval: 500 * time.Millisecond,
-		PingTimeout:  500 * time.Millisecond,
+		EngineOptions: EngineOptions{
+			PingInterval: 500 * time.Millisecond,
+			PingTimeout:  500 * time.Millisecond,
+		},
 	})
 	srv := ts.Server
 	srv.OnConnection(func(s *Socket) {

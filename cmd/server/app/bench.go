@@ -15,7 +15,7 @@ func NewBench(logger *slog.Logger) *server.Server { return NewBenchAdapter(logge
 // NewBenchAdapter is NewBench on the adapter made by adapter (nil: the
 // in-memory adapter), for a cluster of bench servers.
 func NewBenchAdapter(logger *slog.Logger, adapter server.AdapterFactory) *server.Server {
-	srv := server.New(&server.Options{Logger: logger, Adapter: adapter})
+	srv := server.New(&server.Options{EngineOptions: server.EngineOptions{Logger: logger}, Adapter: adapter})
 	nsp := srv.Of("/")
 	srv.OnConnection(func(s *server.Socket) {
 		s.On("echo", func(e *sio.Event) { _ = e.Ack(e.Args.AsAny()...) })

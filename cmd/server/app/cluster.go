@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/sio"
-	"github.com/gosio/socketio/sio/engine"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -44,11 +43,13 @@ type Cluster struct {
 func NewCluster(name string, adapter server.AdapterFactory, logger *slog.Logger) *Cluster {
 	c := &Cluster{
 		IO: server.New(&server.Options{
-			PingInterval: clusterPingInterval,
-			PingTimeout:  clusterPingTimeout,
-			CORS:         &engine.CORSOptions{Origin: []string{"*"}},
-			Adapter:      adapter,
-			Logger:       logger,
+			EngineOptions: server.EngineOptions{
+				PingInterval: clusterPingInterval,
+				PingTimeout:  clusterPingTimeout,
+				CORS:         &server.CORSOptions{Origin: []string{"*"}},
+				Logger:       logger,
+			},
+			Adapter: adapter,
 		}),
 		name: name,
 	}

@@ -46,18 +46,20 @@ type disconnectRecord struct {
 // adapter to them.
 func ConformanceOptions() *server.Options {
 	return &server.Options{
-		PingInterval:      300 * time.Millisecond,
-		PingTimeout:       200 * time.Millisecond,
-		MaxHTTPBufferSize: 1e6,
-		ConnectTimeout:    time.Second,
-		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
+		EngineOptions: server.EngineOptions{
+			PingInterval:      300 * time.Millisecond,
+			PingTimeout:       200 * time.Millisecond,
+			MaxHTTPBufferSize: 1e6,
+			CORS:              &server.CORSOptions{Origin: []string{"*"}},
+		},
+		ConnectTimeout: time.Second,
 	}
 }
 
 // NewConformance builds the conformance servers. opts may override the
 // Socket.IO options (nil: the suites' settings).
 func NewConformance(logger *slog.Logger, opts *server.Options) *Conformance {
-	cors := &engine.CORSOptions{Origin: []string{"*"}}
+	cors := &server.CORSOptions{Origin: []string{"*"}}
 	eng := engine.NewServer(&engine.Options{
 		PingInterval:      300 * time.Millisecond,
 		PingTimeout:       200 * time.Millisecond,

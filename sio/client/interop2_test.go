@@ -16,6 +16,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
+	"github.com/gosio/socketio/sio/internal/testutil"
 	"github.com/gosio/socketio/transport/native"
 )
 
@@ -118,8 +119,8 @@ func TestInteropRecovery(t *testing.T) {
 				disc := make(chan string, 10)
 				a.OnDisconnect(func(r string) { disc <- r })
 				require.NoError(t, a.Connect(ctx))
-				assert.False(t, recv(t, connects))
-				firstAuth := values(t, recv(t, auth).Args)
+				assert.False(t, testutil.Recv(t, connects))
+				firstAuth := values(t, testutil.Recv(t, auth).Args)
 				assert.Equal(t, []any{map[string]any{"user": "a"}}, firstAuth[:1], "first connection: plain auth")
 				id := a.ID()
 				require.Eventually(t, func() bool { return a.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
@@ -128,13 +129,13 @@ func TestInteropRecovery(t *testing.T) {
 				require.NoError(t, err)
 				defer b.Disconnect()
 				require.NoError(t, b.Emit("broadcast", "before"))
-				ev := values(t, recv(t, bcast).Args)
+				ev := values(t, testutil.Recv(t, bcast).Args)
 				require.Len(t, ev, 2, "the server appends the offset")
 				assert.Equal(t, "before", ev[0])
 				offset := ev[1].(string)
 
 				drop.setOffline(true)
-				assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, recv(t, disc))
+				assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, testutil.Recv(t, disc))
 				// Wait until the server saw the loss, so that the next broadcast
 				// is stored for the session instead of being sent to it.
 				require.Eventually(t, func() bool {
@@ -149,13 +150,13 @@ func TestInteropRecovery(t *testing.T) {
 				}, waitFor, 20*time.Millisecond)
 
 				drop.setOffline(false)
-				assert.True(t, recv(t, connects), "recovered")
+				assert.True(t, testutil.Recv(t, connects), "recovered")
 				assert.True(t, a.Recovered())
 				assert.Equal(t, id, a.ID())
-				ev = values(t, recv(t, bcast).Args)
+				ev = values(t, testutil.Recv(t, bcast).Args)
 				assert.Equal(t, "missed", ev[0])
 				// The CONNECT packet carried the private session id and the offset.
-				reauth := values(t, recv(t, auth).Args)
+				reauth := values(t, testutil.Recv(t, auth).Args)
 				m := reauth[0].(map[string]any)
 				assert.Equal(t, "a", m["user"])
 				assert.Equal(t, offset, m["offset"])
@@ -209,17 +210,17 @@ func TestInteropAnyHandlers(t *testing.T) {
 		s.OnAnyOutgoing(func(name string, args []any) { outgoing <- name + ":" + args[0].(string) })
 		require.NoError(t, s.Connect(ctx))
 		defer s.Disconnect()
-		assert.Equal(t, "any:auth", recv(t, incoming))
+		assert.Equal(t, "any:auth", testutil.Recv(t, incoming))
 
 		require.NoError(t, s.Emit("message", "one"))
-		assert.Equal(t, "message:one", recv(t, outgoing))
-		assert.Equal(t, "any:message-back", recv(t, incoming))
-		assert.Equal(t, "on:message-back", recv(t, incoming))
+		assert.Equal(t, "message:one", testutil.Recv(t, outgoing))
+		assert.Equal(t, "any:message-back", testutil.Recv(t, incoming))
+		assert.Equal(t, "on:message-back", testutil.Recv(t, incoming))
 
 		s.OffAny()
 		s.OffAnyOutgoing()
 		require.NoError(t, s.Emit("message", "two"))
-		assert.Equal(t, "on:message-back", recv(t, incoming))
+		assert.Equal(t, "on:message-back", testutil.Recv(t, incoming))
 		s.Off("message-back")
 		_, err = s.EmitWithAck(ctx, "echo", "sync")
 		require.NoError(t, err)
@@ -254,7 +255,7 @@ func TestInteropHandlerWaitsForAck(t *testing.T) {
 		})
 		require.NoError(t, s.Connect(ctx))
 		defer s.Disconnect()
-		assert.Equal(t, "from handler", recv(t, results))
+		assert.Equal(t, "from handler", testutil.Recv(t, results))
 	})
 }
 
@@ -328,7 +329,7 @@ func TestInteropRequests(t *testing.T) {
 		require.NoError(t, s.Connect(ctx))
 		defer s.Disconnect()
 		require.Eventually(t, func() bool { return s.Manager().TransportName() == client.TransportWebSocket }, waitFor, 5*time.Millisecond)
-		recv(t, connects)
+		testutil.Recv(t, connects)
 
 		reqs := log.take()
 		require.GreaterOrEqual(t, len(reqs), 3)
@@ -360,7 +361,7 @@ func TestInteropRequests(t *testing.T) {
 		drop.setOffline(true)
 		log.take()
 		drop.setOffline(false)
-		recv(t, connects)
+		testutil.Recv(t, connects)
 		reqs = log.take()
 		require.NotEmpty(t, reqs)
 		assert.Equal(t, "WS", reqs[0].method)

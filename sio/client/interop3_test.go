@@ -18,6 +18,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
+	"github.com/gosio/socketio/sio/internal/testutil"
 	"github.com/gosio/socketio/transport/native"
 )
 
@@ -303,13 +304,13 @@ func TestInteropPingTimeout(t *testing.T) {
 				a.Manager().OnPing(func() { pings <- struct{}{} })
 				missed := record(a, "missed")
 				require.NoError(t, a.Connect(ctx))
-				assert.False(t, recv(t, connects))
+				assert.False(t, testutil.Recv(t, connects))
 				id := a.ID()
 				require.Eventually(t, func() bool { return a.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 				_, err = a.EmitWithAck(ctx, "join", "r")
 				require.NoError(t, err)
 				// The server's heartbeat reaches the client.
-				recv(t, pings)
+				testutil.Recv(t, pings)
 
 				b, err := client.Dial(ctx, srv.URL+nsp, &client.Options{Transport: native.New(nil)})
 				require.NoError(t, err)
@@ -320,12 +321,12 @@ func TestInteropPingTimeout(t *testing.T) {
 				for len(pings) > 0 {
 					<-pings
 				}
-				recv(t, pings)
+				testutil.Recv(t, pings)
 				start := time.Now()
 				bh.silence()
-				assert.Equal(t, sio.ReasonPingTimeout, recv(t, disc))
+				assert.Equal(t, sio.ReasonPingTimeout, testutil.Recv(t, disc))
 				elapsed := time.Since(start)
-				assert.Equal(t, sio.ReasonPingTimeout, recv(t, closes))
+				assert.Equal(t, sio.ReasonPingTimeout, testutil.Recv(t, closes))
 				assert.GreaterOrEqual(t, elapsed, 1500*time.Millisecond)
 				assert.Less(t, elapsed, 5*time.Second)
 				assert.False(t, a.Connected())
@@ -339,10 +340,10 @@ func TestInteropPingTimeout(t *testing.T) {
 				require.NoError(t, err)
 
 				bh.resume()
-				assert.True(t, recv(t, connects), "recovered after the ping timeout")
+				assert.True(t, testutil.Recv(t, connects), "recovered after the ping timeout")
 				assert.Equal(t, id, a.ID())
-				assert.Equal(t, 1, firstArg[int](t, recv(t, missed)))
-				assert.Equal(t, 2, firstArg[int](t, recv(t, missed)))
+				assert.Equal(t, 1, firstArg[int](t, testutil.Recv(t, missed)))
+				assert.Equal(t, 2, firstArg[int](t, testutil.Recv(t, missed)))
 				args, err := a.EmitWithAck(ctx, "echo", "alive")
 				require.NoError(t, err)
 				assert.Equal(t, "alive", firstArg[string](t, &sio.Event{Args: args}))
@@ -380,7 +381,7 @@ func TestInteropGoServerDrops(t *testing.T) {
 					back := record(a, "message-back")
 					missed := record(a, "missed")
 					require.NoError(t, a.Connect(ctx))
-					assert.False(t, recv(t, connects))
+					assert.False(t, testutil.Recv(t, connects))
 					id := a.ID()
 					_, err = a.EmitWithAck(ctx, "join", "r")
 					require.NoError(t, err)
@@ -393,7 +394,7 @@ func TestInteropGoServerDrops(t *testing.T) {
 					case "reset-connections":
 						assert.Positive(t, srv.gos.ResetConnections())
 					}
-					assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, recv(t, disc))
+					assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, testutil.Recv(t, disc))
 					assert.True(t, a.Active())
 
 					const n = 30
@@ -415,15 +416,15 @@ func TestInteropGoServerDrops(t *testing.T) {
 					require.NoError(t, io.Of(nsp).To("r").Emit("missed", "while away"))
 					srv.gos.SetDown(false)
 
-					assert.True(t, recv(t, connects), "recovered")
+					assert.True(t, testutil.Recv(t, connects), "recovered")
 					assert.Equal(t, id, a.ID())
-					assert.Equal(t, "while away", firstArg[string](t, recv(t, missed)))
-					assert.Equal(t, []any{"buffered ack"}, values(t, recv(t, acked)))
+					assert.Equal(t, "while away", firstArg[string](t, testutil.Recv(t, missed)))
+					assert.Equal(t, []any{"buffered ack"}, values(t, testutil.Recv(t, acked)))
 					for i := range n {
-						require.Equal(t, i, firstArg[int](t, recv(t, back)))
+						require.Equal(t, i, firstArg[int](t, testutil.Recv(t, back)))
 					}
 					require.NoError(t, a.Emit("message", "end"))
-					assert.Equal(t, "end", firstArg[string](t, recv(t, back)), "no volatile emit, no duplicate")
+					assert.Equal(t, "end", firstArg[string](t, testutil.Recv(t, back)), "no volatile emit, no duplicate")
 					require.Eventually(t, func() bool { return m.TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 					assert.Empty(t, missed)
 				})
@@ -509,10 +510,10 @@ func TestInteropQueuedDuringUpgrade(t *testing.T) {
 				connects := make(chan struct{}, 10)
 				a.OnConnect(func() { connects <- struct{}{} })
 				require.NoError(t, a.Connect(ctx))
-				recv(t, connects)
+				testutil.Recv(t, connects)
 				id := a.ID()
 				close(hold.dial)
-				recv(t, hold.held)
+				testutil.Recv(t, hold.held)
 				assert.Equal(t, client.TransportPolling, a.Manager().TransportName())
 
 				b, err := client.Dial(ctx, srv.URL+nsp, &client.Options{Transport: native.New(nil), Transports: []string{client.TransportWebSocket}})
@@ -535,9 +536,9 @@ func TestInteropQueuedDuringUpgrade(t *testing.T) {
 				close(hold.release)
 
 				for i := range 3 {
-					assert.Equal(t, []any{float64(i)}, values(t, recv(t, queued).Args))
+					assert.Equal(t, []any{float64(i)}, values(t, testutil.Recv(t, queued).Args))
 				}
-				assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
+				assert.Equal(t, sio.ReasonServerDisconnect, testutil.Recv(t, disc))
 				assert.False(t, a.Active())
 				require.Eventually(t, func() bool { return a.Manager().TransportName() == "" }, waitFor, 5*time.Millisecond)
 				assert.Empty(t, connects, "no reconnection")

@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 )
 
 // Soak test counts: WebSocket connect/disconnect cycles and abandoned
@@ -96,7 +97,7 @@ func TestSoak(t *testing.T) {
 			t.FailNow()
 		}
 		httpc.CloseIdleConnections()
-		eventually(t, "every session to end", func() bool { return srv.Engine().ClientsCount() == 0 && srv.Of("/").SocketsCount() == 0 })
+		testutil.Eventually(t, "every session to end", func() bool { return srv.Engine().ClientsCount() == 0 && srv.Of("/").SocketsCount() == 0 })
 		t.Logf("%d WebSocket cycles, %d abandoned polling sessions: %v", wsCycles, pollSessions, time.Since(start).Round(time.Millisecond))
 	}
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/internal/conformance"
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
 	"github.com/gosio/socketio/sio/server"
@@ -18,7 +18,7 @@ import (
 // TestGoClientAgainstGoServer runs this project's Go client against this
 // project's server (the interop test app), over each transport.
 func TestGoClientAgainstGoServer(t *testing.T) {
-	c := app.NewConformance(nil, &server.Options{
+	c := conformance.New(nil, &server.Options{
 		EngineOptions: server.EngineOptions{
 			PingInterval: time.Second,
 			PingTimeout:  time.Second,

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/cmd/server/app"
 	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/internal/conformance"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -24,10 +24,10 @@ func interopOptions() *server.Options {
 	}
 }
 
-// startInteropServer serves app.NewConformance with opts on a test server.
+// startInteropServer serves conformance.New with opts on a test server.
 func startInteropServer(t *testing.T, opts *server.Options) string {
 	t.Helper()
-	c := app.NewConformance(nil, opts)
+	c := conformance.New(nil, opts)
 	ts := httptest.NewServer(c.Handler())
 	t.Cleanup(func() {
 		c.Close()

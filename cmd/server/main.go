@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/internal/conformance"
 )
 
 func main() {
@@ -107,9 +108,9 @@ func run() error {
 	)
 	switch *mode {
 	case "conformance":
-		opts := app.ConformanceOptions()
+		opts := conformance.DefaultOptions()
 		opts.Adapter = adapter
-		c := app.NewConformance(logger, opts)
+		c := conformance.New(logger, opts)
 		handler, shutdown = c.Handler(), c.Shutdown
 	case "bench":
 		srv := app.NewBenchAdapter(nil, adapter)

@@ -15,14 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/internal/conformance"
 	"github.com/gosio/socketio/sio/server"
 )
 
 // The interop scenarios run against both implementations of the test app
 // contract (e2e/testdata/node/CONTRACT.md): the official socket.io server
 // (server.js, see node_test.go) and this project's server
-// (app.NewConformance), so that the client is checked against the reference
+// (conformance.New), so that the client is checked against the reference
 // and the two servers are checked against each other.
 
 const (
@@ -97,11 +97,11 @@ func (s *testServer) Restart(t *testing.T) {
 	s.start(t, s.Port)
 }
 
-// goServer serves app.NewConformance with the contract's interop options on
+// goServer serves conformance.New with the contract's interop options on
 // a plain http.Server, so that it can be killed and restarted on the same
 // port, and its connections can be dropped while it keeps running.
 type goServer struct {
-	App *app.Conformance
+	App *conformance.App
 	ln  net.Listener
 	hs  *http.Server
 
@@ -149,7 +149,7 @@ func startGoServer(t *testing.T, addr string, recovery bool) *goServer {
 		t.Fatal(err)
 	}
 	g := &goServer{
-		App:    app.NewConformance(testLogger(), interopServerOptions(recovery)),
+		App:    conformance.New(testLogger(), interopServerOptions(recovery)),
 		ln:     ln,
 		served: make(chan struct{}),
 		conns:  map[net.Conn]struct{}{},

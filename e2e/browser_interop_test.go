@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/e2e/internal/browser"
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
 	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 )
 
 // officialClientPage loads the official socket.io-client browser bundle and

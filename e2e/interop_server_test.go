@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
 	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 	"github.com/gosio/socketio/sio/server"
 )
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -48,8 +49,8 @@ type testServer struct {
 	Port     int
 	recovery bool
 
-	node *nodeServer // Kind == kindNode
-	gos  *goServer   // Kind == kindGo
+	node *nodeenv.Server // Kind == kindNode
+	gos  *goServer       // Kind == kindGo
 }
 
 // startServer starts a test app of kind on a free loopback port, with
@@ -69,7 +70,7 @@ func (s *testServer) start(t *testing.T, port int) {
 		if s.recovery {
 			env = append(env, "SIO_RECOVERY=1")
 		}
-		s.node = startNode(t, env...)
+		s.node = nodeenv.Start(t, env...)
 		s.Port = s.node.Port
 	case kindGo:
 		s.gos = startGoServer(t, fmt.Sprintf("127.0.0.1:%d", port), s.recovery)

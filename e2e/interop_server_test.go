@@ -10,20 +10,6 @@ import (
 	"github.com/gosio/socketio/sio/server"
 )
 
-// interopOptions are the contract's timings for tests (CONTRACT.md): 1 s /
-// 1 s, so that a loaded machine does not time out healthy clients.
-func interopOptions() *server.Options {
-	return &server.Options{
-		EngineOptions: server.EngineOptions{
-			PingInterval:      time.Second,
-			PingTimeout:       time.Second,
-			MaxHTTPBufferSize: 1e6,
-			CORS:              &server.CORSOptions{Origin: []string{"*"}},
-		},
-		ConnectTimeout: time.Second,
-	}
-}
-
 // startInteropServer serves conformance.New with opts on a test server.
 func startInteropServer(t *testing.T, opts *server.Options) string {
 	t.Helper()
@@ -41,7 +27,7 @@ func startInteropServer(t *testing.T, opts *server.Options) string {
 // server configured as the interop test app (CONTRACT.md).
 func TestOfficialClientAgainstGoServer(t *testing.T) {
 	nodeenv.Require(t)
-	url := startInteropServer(t, interopOptions())
+	url := startInteropServer(t, conformance.TestOptions(false))
 	for _, sc := range nodeenv.Scenarios() {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
@@ -59,7 +45,7 @@ func TestOfficialClientAgainstGoServer(t *testing.T) {
 // with the offsets recovery appends to events.
 func TestOfficialClientRecoversFromGoServer(t *testing.T) {
 	nodeenv.Require(t)
-	opts := interopOptions()
+	opts := conformance.TestOptions(false)
 	opts.ConnectionStateRecovery = &server.RecoveryOptions{
 		MaxDisconnectionDuration: time.Minute,
 		SkipMiddlewares:          true,

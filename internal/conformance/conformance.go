@@ -58,6 +58,19 @@ func DefaultOptions() *server.Options {
 	}
 }
 
+// TestOptions are DefaultOptions with the slower heartbeat the interop
+// tests use (CONTRACT.md: 1 s / 1 s, connect timeout 1 s), so that a loaded
+// machine does not time out healthy clients; recovery turns on connection
+// state recovery as server.js's SIO_RECOVERY=1 does.
+func TestOptions(recovery bool) *server.Options {
+	o := DefaultOptions()
+	o.PingInterval, o.PingTimeout = time.Second, time.Second
+	if recovery {
+		o.ConnectionStateRecovery = &server.RecoveryOptions{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}
+	}
+	return o
+}
+
 // New builds the conformance servers. opts may override the
 // Socket.IO options (nil: the suites' settings).
 func New(logger *slog.Logger, opts *server.Options) *App {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/gosio/socketio/internal/conformance"
 	"github.com/gosio/socketio/internal/nodeenv"
-	"github.com/gosio/socketio/sio/server"
 )
 
 // The interop scenarios run against both implementations of the test app
@@ -114,24 +113,6 @@ type goServer struct {
 	conns map[net.Conn]struct{}
 }
 
-// interopServerOptions are the contract's settings for tests (1 s / 1 s
-// heartbeat, connect timeout 1 s, maxHttpBufferSize 1e6, CORS open).
-func interopServerOptions(recovery bool) *server.Options {
-	o := &server.Options{
-		EngineOptions: server.EngineOptions{
-			PingInterval:      time.Second,
-			PingTimeout:       time.Second,
-			MaxHTTPBufferSize: 1e6,
-			CORS:              &server.CORSOptions{Origin: []string{"*"}},
-		},
-		ConnectTimeout: time.Second,
-	}
-	if recovery {
-		o.ConnectionStateRecovery = &server.RecoveryOptions{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}
-	}
-	return o
-}
-
 func startGoServer(t *testing.T, addr string, recovery bool) *goServer {
 	t.Helper()
 	var ln net.Listener
@@ -150,7 +131,7 @@ func startGoServer(t *testing.T, addr string, recovery bool) *goServer {
 		t.Fatal(err)
 	}
 	g := &goServer{
-		App:    conformance.New(testLogger(), interopServerOptions(recovery)),
+		App:    conformance.New(testLogger(), conformance.TestOptions(recovery)),
 		ln:     ln,
 		served: make(chan struct{}),
 		conns:  map[net.Conn]struct{}{},

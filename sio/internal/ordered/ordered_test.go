@@ -10,7 +10,11 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks that no goroutine outlives the tests; under js/wasm the
+// runtime's event handler is parked for good, and is not ours.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("runtime.handleEvent"))
+}
 
 // collect returns a function appending to a list and one reading it.
 func collect() (add func(int), get func() []int) {

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gosio/socketio/e2e/internal/browser"
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/internal/nodeenv"
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/admin"
 	"github.com/gosio/socketio/sio/client"

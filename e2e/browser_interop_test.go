@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/cmd/server/app"
 	"github.com/gosio/socketio/e2e/internal/browser"
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 )
 
 // officialClientPage loads the official socket.io-client browser bundle and
@@ -105,7 +105,7 @@ type officialResult struct {
 func TestBrowserOfficialClient(t *testing.T) {
 	nodeenv.Require(t)
 	ctx := browser.Start(t)
-	c := app.NewConformance(nil, nil)
+	c := conformance.New(nil, nil)
 	bundle := filepath.Join(nodeenv.Dir(), "node_modules", "socket.io-client", "dist", "socket.io.min.js")
 	if _, err := os.Stat(bundle); err != nil {
 		t.Fatal(err)

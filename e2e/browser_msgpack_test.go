@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/cmd/server/app"
 	"github.com/gosio/socketio/e2e/internal/browser"
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
-	"github.com/gosio/socketio/sio/engine"
+	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 	"github.com/gosio/socketio/sio/parser/msgpack"
-	"github.com/gosio/socketio/sio/server"
 )
 
 // TestBrowserWASMClientMsgpack runs this module's Go client with the
@@ -24,14 +22,9 @@ func TestBrowserWASMClientMsgpack(t *testing.T) {
 	nodeenv.Require(t)
 	ctx := browser.Start(t)
 	nodeURL, _ := nodeenv.StartServer(t, "SIO_PARSER=msgpack")
-	goApp := app.NewConformance(nil, &server.Options{
-		PingInterval:      time.Second,
-		PingTimeout:       time.Second,
-		MaxHTTPBufferSize: 1e6,
-		ConnectTimeout:    time.Second,
-		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
-		Parser:            msgpack.New(),
-	})
+	opts := conformance.TestOptions(false)
+	opts.Parser = msgpack.New()
+	goApp := conformance.New(nil, opts)
 	goSrv := httptest.NewServer(goApp.Handler())
 	t.Cleanup(func() {
 		goSrv.CloseClientConnections()

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/e2e/internal/clusterenv"
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/internal/nodeenv"
 )
 
 // The checker of the cluster contract (e2e/testdata/node/CONTRACT.md): a

@@ -8,10 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/internal/conformance"
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
-	"github.com/gosio/socketio/sio/engine"
 	"github.com/gosio/socketio/sio/server"
 	"github.com/gosio/socketio/transport/native"
 )
@@ -19,11 +18,13 @@ import (
 // TestGoClientAgainstGoServer runs this project's Go client against this
 // project's server (the interop test app), over each transport.
 func TestGoClientAgainstGoServer(t *testing.T) {
-	c := app.NewConformance(nil, &server.Options{
-		PingInterval:   time.Second,
-		PingTimeout:    time.Second,
+	c := conformance.New(nil, &server.Options{
+		EngineOptions: server.EngineOptions{
+			PingInterval: time.Second,
+			PingTimeout:  time.Second,
+			CORS:         &server.CORSOptions{Origin: []string{"*"}},
+		},
 		ConnectTimeout: time.Second,
-		CORS:           &engine.CORSOptions{Origin: []string{"*"}},
 	})
 	ts := httptest.NewServer(c.Handler())
 	t.Cleanup(func() {

@@ -5,28 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/cmd/server/app"
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
-	"github.com/gosio/socketio/sio/engine"
+	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 	"github.com/gosio/socketio/sio/server"
 )
 
-// interopOptions are the contract's timings for tests (CONTRACT.md): 1 s /
-// 1 s, so that a loaded machine does not time out healthy clients.
-func interopOptions() *server.Options {
-	return &server.Options{
-		PingInterval:      time.Second,
-		PingTimeout:       time.Second,
-		MaxHTTPBufferSize: 1e6,
-		ConnectTimeout:    time.Second,
-		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
-	}
-}
-
-// startInteropServer serves app.NewConformance with opts on a test server.
+// startInteropServer serves conformance.New with opts on a test server.
 func startInteropServer(t *testing.T, opts *server.Options) string {
 	t.Helper()
-	c := app.NewConformance(nil, opts)
+	c := conformance.New(nil, opts)
 	ts := httptest.NewServer(c.Handler())
 	t.Cleanup(func() {
 		c.Close()
@@ -40,7 +27,7 @@ func startInteropServer(t *testing.T, opts *server.Options) string {
 // server configured as the interop test app (CONTRACT.md).
 func TestOfficialClientAgainstGoServer(t *testing.T) {
 	nodeenv.Require(t)
-	url := startInteropServer(t, interopOptions())
+	url := startInteropServer(t, conformance.TestOptions(false))
 	for _, sc := range nodeenv.Scenarios() {
 		t.Run(sc, func(t *testing.T) {
 			t.Parallel()
@@ -58,7 +45,7 @@ func TestOfficialClientAgainstGoServer(t *testing.T) {
 // with the offsets recovery appends to events.
 func TestOfficialClientRecoversFromGoServer(t *testing.T) {
 	nodeenv.Require(t)
-	opts := interopOptions()
+	opts := conformance.TestOptions(false)
 	opts.ConnectionStateRecovery = &server.RecoveryOptions{
 		MaxDisconnectionDuration: time.Minute,
 		SkipMiddlewares:          true,

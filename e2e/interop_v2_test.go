@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/server"
 )
@@ -25,7 +26,7 @@ import (
 // refusals as socket.io 2.x shows them, and a server-side disconnect.
 func TestSocketIO2ClientAgainstGoServer(t *testing.T) {
 	nodeenv.Require(t)
-	opts := interopOptions()
+	opts := conformance.TestOptions(false)
 	opts.AllowEIO3 = true
 	srv := server.New(opts)
 	welcome := func(s *server.Socket, extra map[string]any) {

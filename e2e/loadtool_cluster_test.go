@@ -18,8 +18,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosio/socketio/e2e/internal/clusterenv"
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
 	"github.com/gosio/socketio/e2e/internal/redisenv"
+	"github.com/gosio/socketio/internal/nodeenv"
 )
 
 // TestLoadToolCluster runs the load tool's cluster scenario, briefly, on

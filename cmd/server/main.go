@@ -36,6 +36,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/internal/conformance"
 	"github.com/gosio/socketio/sio/admin"
 	"github.com/gosio/socketio/sio/parser"
 	"github.com/gosio/socketio/sio/parser/msgpack"
@@ -131,10 +132,10 @@ func run() error {
 	}
 	switch *mode {
 	case "conformance":
-		opts := app.ConformanceOptions()
+		opts := conformance.DefaultOptions()
 		opts.Adapter = adapter
 		opts.Parser = wire
-		c := app.NewConformance(logger, opts)
+		c := conformance.New(logger, opts)
 		handler, shutdown = c.Handler(), c.Shutdown
 	case "bench":
 		srv := app.NewBenchOptions(&server.Options{Adapter: adapter, Parser: wire})

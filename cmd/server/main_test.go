@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/internal/conformance"
 )
 
 // waitTimeout bounds every wait; it is only reached when a test fails.
@@ -29,7 +29,7 @@ func TestHTTPServerTimeouts(t *testing.T) {
 	assert.NotZero(t, defaultTimeouts.read)
 	assert.NotZero(t, defaultTimeouts.idle)
 
-	c := app.NewConformance(nil, nil)
+	c := conformance.New(nil, nil)
 	hs := newHTTPServer(c.Handler(), httpTimeouts{
 		readHeader: 100 * time.Millisecond,
 		read:       100 * time.Millisecond,

@@ -148,14 +148,3 @@ func wsOptions(ft *fakeTransport) *Options {
 		ReconnectionDelayMax: 20 * time.Millisecond,
 	}
 }
-
-func recvT[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatal("nothing received")
-		panic("unreachable")
-	}
-}

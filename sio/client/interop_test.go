@@ -17,6 +17,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
+	"github.com/gosio/socketio/sio/internal/testutil"
 	"github.com/gosio/socketio/transport/native"
 )
 
@@ -54,20 +55,6 @@ func record(s *client.Socket, name string) <-chan *sio.Event {
 	ch := make(chan *sio.Event, 1000)
 	s.On(name, func(e *sio.Event) { ch <- e })
 	return ch
-}
-
-// recv returns the next value of ch, failing the test after waitFor.
-func recv[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	timer := time.NewTimer(waitFor)
-	defer timer.Stop()
-	select {
-	case v := <-ch:
-		return v
-	case <-timer.C:
-		t.Fatalf("nothing received within %v", waitFor)
-		panic("unreachable")
-	}
 }
 
 // values decodes args into untyped values.
@@ -126,12 +113,12 @@ func TestInteropUpgradeKeepsOrder(t *testing.T) {
 		for i := range n {
 			require.NoError(t, s.Emit("message", i))
 			if i == n/2 {
-				recv(t, connected)
+				testutil.Recv(t, connected)
 			}
 		}
 		for i := range n {
 			var got int
-			require.NoError(t, recv(t, back).Args.Decode(&got))
+			require.NoError(t, testutil.Recv(t, back).Args.Decode(&got))
 			require.Equal(t, i, got)
 		}
 		// The messages may all have gone by polling before the upgrade
@@ -178,7 +165,7 @@ func TestInteropBinary(t *testing.T) {
 				// Server to client as an event.
 				_, err = s.EmitWithAck(ctx, "binary-me")
 				require.NoError(t, err)
-				ev := recv(t, bin)
+				ev := testutil.Recv(t, bin)
 				assert.Equal(t, []any{[]byte{1, 2, 3}, map[string]any{"nested": []byte{4}}}, values(t, ev.Args))
 
 				// A received binary argument sent back as is stays binary.
@@ -244,7 +231,7 @@ func TestInteropAckTimeout(t *testing.T) {
 		// The callback form, on the handler goroutine.
 		done := make(chan error, 1)
 		require.NoError(t, s.Timeout(100*time.Millisecond).EmitWithAckFunc("message", func(_ sio.Args, err error) { done <- err }, 2))
-		assert.ErrorIs(t, recv(t, done), sio.ErrAckTimeout)
+		assert.ErrorIs(t, testutil.Recv(t, done), sio.ErrAckTimeout)
 
 		// The context bounds the wait too.
 		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -278,7 +265,7 @@ func TestInteropRetries(t *testing.T) {
 		_, err = s.EmitWithAck(ctx, "message", "unacked")
 		require.ErrorIs(t, err, sio.ErrAckTimeout)
 		for range 3 {
-			assert.Equal(t, []any{"unacked"}, values(t, recv(t, back).Args))
+			assert.Equal(t, []any{"unacked"}, values(t, testutil.Recv(t, back).Args))
 		}
 		args, err := s.EmitWithAck(ctx, "echo", "acked")
 		require.NoError(t, err)
@@ -291,7 +278,7 @@ func TestInteropRetries(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []any{"last"}, values(t, args))
 		for range 3 {
-			assert.Equal(t, []any{"plain"}, values(t, recv(t, back).Args))
+			assert.Equal(t, []any{"plain"}, values(t, testutil.Recv(t, back).Args))
 		}
 		select {
 		case e := <-back:
@@ -319,15 +306,15 @@ func TestInteropNamespaces(t *testing.T) {
 		require.NoError(t, custom.Connect(ctx))
 		assert.NotEqual(t, root.ID(), custom.ID())
 		assert.Equal(t, "/custom", custom.Namespace())
-		assert.JSONEq(t, `{}`, string(recv(t, rootAuth).Args.Raw(0)))
-		assert.JSONEq(t, `{"who":"custom"}`, string(recv(t, customAuth).Args.Raw(0)))
+		assert.JSONEq(t, `{}`, string(testutil.Recv(t, rootAuth).Args.Raw(0)))
+		assert.JSONEq(t, `{"who":"custom"}`, string(testutil.Recv(t, customAuth).Args.Raw(0)))
 
 		// Broadcasts stay in their namespace.
 		rootB, customB := record(root, "broadcast"), record(custom, "broadcast")
 		require.NoError(t, custom.Emit("broadcast", "to custom"))
 		require.NoError(t, root.Emit("broadcast", "to root"))
-		assert.Equal(t, []any{"to custom"}, values(t, recv(t, customB).Args))
-		assert.Equal(t, []any{"to root"}, values(t, recv(t, rootB).Args))
+		assert.Equal(t, []any{"to custom"}, values(t, testutil.Recv(t, customB).Args))
+		assert.Equal(t, []any{"to root"}, values(t, testutil.Recv(t, rootB).Args))
 
 		// Disconnecting one namespace keeps the other (and the connection).
 		custom.Disconnect()
@@ -396,7 +383,7 @@ func TestInteropAuth(t *testing.T) {
 			auth := record(s, "auth")
 			require.NoError(t, s.Connect(ctx))
 			defer s.Disconnect()
-			assert.JSONEq(t, `{"token":"abc","n":1}`, string(recv(t, auth).Args.Raw(0)))
+			assert.JSONEq(t, `{"token":"abc","n":1}`, string(testutil.Recv(t, auth).Args.Raw(0)))
 		})
 
 		t.Run("func called at every connection", func(t *testing.T) {
@@ -410,7 +397,7 @@ func TestInteropAuth(t *testing.T) {
 			auth := record(s, "auth")
 			require.NoError(t, s.Connect(ctx))
 			defer s.Disconnect()
-			assert.JSONEq(t, `{"call":1}`, string(recv(t, auth).Args.Raw(0)))
+			assert.JSONEq(t, `{"call":1}`, string(testutil.Recv(t, auth).Args.Raw(0)))
 			// server-disconnect-all is an io server disconnect: no automatic
 			// reconnection, but connecting again calls AuthFunc again (automatic
 			// reconnections do too: see TestInteropReconnect). Once upgraded
@@ -420,9 +407,9 @@ func TestInteropAuth(t *testing.T) {
 			disc := make(chan string, 1)
 			s.OnDisconnect(func(r string) { disc <- r })
 			require.NoError(t, s.Emit("server-disconnect-all"))
-			assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
+			assert.Equal(t, sio.ReasonServerDisconnect, testutil.Recv(t, disc))
 			s.Open()
-			assert.JSONEq(t, `{"call":2}`, string(recv(t, auth).Args.Raw(0)))
+			assert.JSONEq(t, `{"call":2}`, string(testutil.Recv(t, auth).Args.Raw(0)))
 		})
 
 		t.Run("func error", func(t *testing.T) {
@@ -446,7 +433,7 @@ func TestInteropAuth(t *testing.T) {
 				require.ErrorAs(t, err, &ce)
 				assert.Equal(t, "unauthorized", ce.Message)
 				assert.JSONEq(t, `{"reason":"bad token"}`, string(ce.Data))
-				require.ErrorAs(t, recv(t, errs), &ce)
+				require.ErrorAs(t, testutil.Recv(t, errs), &ce)
 				assert.Equal(t, "unauthorized", ce.Message)
 				assert.False(t, s.Active())
 				assert.False(t, s.Connected())
@@ -469,14 +456,14 @@ func TestInteropServerDisconnect(t *testing.T) {
 					connects := make(chan struct{}, 10)
 					s.OnConnect(func() { connects <- struct{}{} })
 					require.NoError(t, s.Connect(ctx))
-					recv(t, connects)
+					testutil.Recv(t, connects)
 					// Once settled (during an upgrade: TestInteropQueuedDuringUpgrade).
 					require.Eventually(t, func() bool { return s.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 					pending := make(chan error, 1)
 					require.NoError(t, s.EmitWithAckFunc("message", func(_ sio.Args, err error) { pending <- err }, "never acked"))
 					require.NoError(t, s.Emit(event))
-					assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
-					assert.ErrorIs(t, recv(t, pending), sio.ErrDisconnected)
+					assert.Equal(t, sio.ReasonServerDisconnect, testutil.Recv(t, disc))
+					assert.ErrorIs(t, testutil.Recv(t, pending), sio.ErrDisconnected)
 					assert.False(t, s.Active())
 					// No reconnection: the manager closed its connection.
 					require.Eventually(t, func() bool { return s.Manager().TransportName() == "" }, waitFor, 5*time.Millisecond)
@@ -522,19 +509,19 @@ func TestInteropReconnect(t *testing.T) {
 				require.Eventually(t, func() bool { return m.TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 				firstID := root.ID()
 				for range 2 {
-					assert.Equal(t, "connect", recv(t, events).kind)
+					assert.Equal(t, "connect", testutil.Recv(t, events).kind)
 				}
 
 				srv.Kill()
 				for range 2 {
-					ev := recv(t, events)
+					ev := testutil.Recv(t, events)
 					assert.Equal(t, "disconnect", ev.kind)
 					assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, ev.detail)
 				}
 				assert.False(t, root.Connected())
 				assert.True(t, root.Active())
-				recv(t, attempts) // failing attempts while the server is down
-				recv(t, attempts)
+				testutil.Recv(t, attempts) // failing attempts while the server is down
+				testutil.Recv(t, attempts)
 
 				const n = 50
 				for i := range n {
@@ -548,21 +535,21 @@ func TestInteropReconnect(t *testing.T) {
 				}, "buffered ack"))
 
 				srv.Restart(t)
-				assert.Positive(t, recv(t, reconnected))
+				assert.Positive(t, testutil.Recv(t, reconnected))
 				for range 2 {
-					assert.Equal(t, "connect", recv(t, events).kind)
+					assert.Equal(t, "connect", testutil.Recv(t, events).kind)
 				}
 				assert.True(t, root.Connected())
 				assert.True(t, custom.Connected())
 				assert.NotEqual(t, firstID, root.ID())
-				assert.Equal(t, []any{"buffered ack"}, values(t, recv(t, pending)))
+				assert.Equal(t, []any{"buffered ack"}, values(t, testutil.Recv(t, pending)))
 				for i := range n {
 					var got int
-					require.NoError(t, recv(t, back).Args.Decode(&got))
+					require.NoError(t, testutil.Recv(t, back).Args.Decode(&got))
 					require.Equal(t, i, got)
 				}
 				require.NoError(t, root.Emit("message", "end"))
-				assert.Equal(t, []any{"end"}, values(t, recv(t, back).Args))
+				assert.Equal(t, []any{"end"}, values(t, testutil.Recv(t, back).Args))
 				assert.GreaterOrEqual(t, authCalls.Load(), int32(4), "AuthFunc runs at every connection of each socket")
 				require.Eventually(t, func() bool { return m.TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 				args, err := custom.EmitWithAck(ctx, "echo", "custom back")

@@ -11,6 +11,7 @@ import (
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
 	"github.com/gosio/socketio/sio/internal/errs"
+	"github.com/gosio/socketio/sio/internal/ordered"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -34,7 +35,7 @@ const (
 // order they happened.
 type Manager struct {
 	cfg  *config
-	exec executor
+	exec ordered.Queue[ordered.Func]
 
 	hmu sync.Mutex
 	h   managerHandlers
@@ -83,7 +84,7 @@ func newManager(p parsedURL, opts *Options) (*Manager, error) {
 	}
 	return &Manager{
 		cfg:     cfg,
-		exec:    executor{log: cfg.log},
+		exec:    ordered.Queue[ordered.Func]{OnPanic: handlerPanicked(cfg.log)},
 		engines: make(map[*engine]struct{}),
 		nsps:    make(map[string]*Socket),
 		backoff: backoff{min: cfg.delay, max: cfg.delayMax, jitter: cfg.jitter, rand: cfg.rand},
@@ -181,7 +182,7 @@ func addHandler[T any](mu *sync.Mutex, list *[]T, h T) {
 
 // emit runs the handlers of one manager event on the manager's executor.
 func emit[T any](m *Manager, list *[]T, call func(T)) {
-	m.exec.post(func() {
+	m.exec.Post(func() {
 		m.hmu.Lock()
 		hs := append([]T(nil), *list...)
 		m.hmu.Unlock()

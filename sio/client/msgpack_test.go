@@ -9,24 +9,26 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gosio/socketio/cmd/server/app"
+	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
+	"github.com/gosio/socketio/sio/internal/testutil"
 	"github.com/gosio/socketio/sio/parser/msgpack"
 	"github.com/gosio/socketio/transport/native"
 )
 
 // startMsgpackServer starts the test app of kind speaking
 // socket.io-msgpack-parser: server.js with SIO_PARSER=msgpack, or
-// app.NewConformance with the msgpack parser.
+// conformance.New with the msgpack parser.
 func startMsgpackServer(t *testing.T, kind string) string {
 	t.Helper()
 	if kind == kindNode {
-		return startNode(t, "SIO_PARSER=msgpack").URL
+		return nodeenv.Start(t, "SIO_PARSER=msgpack").URL
 	}
-	opts := interopServerOptions(false)
+	opts := conformance.TestOptions(false)
 	opts.Parser = msgpack.New()
-	a := app.NewConformance(testLogger(), opts)
+	a := conformance.New(testLogger(), opts)
 	hs := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		hs.CloseClientConnections()
@@ -67,7 +69,7 @@ func TestInteropMsgpack(t *testing.T) {
 				args, err = s.EmitWithAck(ctx, "binary-me")
 				require.NoError(t, err)
 				assert.Equal(t, []any{nil}, values(t, args))
-				assert.Equal(t, []any{[]byte{1, 2, 3}, map[string]any{"nested": []byte{4}}}, values(t, recv(t, bin).Args))
+				assert.Equal(t, []any{[]byte{1, 2, 3}, map[string]any{"nested": []byte{4}}}, values(t, testutil.Recv(t, bin).Args))
 
 				// An ack of the client: the server emits "question" with an
 				// ack and reports the reply.
@@ -79,8 +81,8 @@ func TestInteropMsgpack(t *testing.T) {
 				// A broadcast reaches both sockets.
 				b1, b2 := record(s, "broadcast"), record(other, "broadcast")
 				require.NoError(t, s.Emit("broadcast", "to all", []byte{6}))
-				assert.Equal(t, []any{"to all", []byte{6}}, values(t, recv(t, b1).Args))
-				assert.Equal(t, []any{"to all", []byte{6}}, values(t, recv(t, b2).Args))
+				assert.Equal(t, []any{"to all", []byte{6}}, values(t, testutil.Recv(t, b1).Args))
+				assert.Equal(t, []any{"to all", []byte{6}}, values(t, testutil.Recv(t, b2).Args))
 			})
 		}
 	})

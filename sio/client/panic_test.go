@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 )
 
 // lockedBuffer is a bytes.Buffer safe for concurrent use.
@@ -47,7 +48,7 @@ func TestPanicInHandler(t *testing.T) {
 	ws := ft.acceptSocketIO(t, slowPings, "a")
 	ws.send(`42["boom"]`)
 	ws.send(`42["next"]`)
-	assert.Equal(t, "next", recvT(t, got))
+	assert.Equal(t, "next", testutil.Recv(t, got))
 	assert.True(t, s.Connected())
 	out := logs.String()
 	assert.Contains(t, out, "socket.io client: handler panicked")

@@ -15,15 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/cmd/server/app"
-	"github.com/gosio/socketio/sio/engine"
-	"github.com/gosio/socketio/sio/server"
+	"github.com/gosio/socketio/internal/conformance"
+	"github.com/gosio/socketio/internal/nodeenv"
 )
 
 // The interop scenarios run against both implementations of the test app
 // contract (e2e/testdata/node/CONTRACT.md): the official socket.io server
 // (server.js, see node_test.go) and this project's server
-// (app.NewConformance), so that the client is checked against the reference
+// (conformance.New), so that the client is checked against the reference
 // and the two servers are checked against each other.
 
 const (
@@ -49,8 +48,8 @@ type testServer struct {
 	Port     int
 	recovery bool
 
-	node *nodeServer // Kind == kindNode
-	gos  *goServer   // Kind == kindGo
+	node *nodeenv.Server // Kind == kindNode
+	gos  *goServer       // Kind == kindGo
 }
 
 // startServer starts a test app of kind on a free loopback port, with
@@ -70,7 +69,7 @@ func (s *testServer) start(t *testing.T, port int) {
 		if s.recovery {
 			env = append(env, "SIO_RECOVERY=1")
 		}
-		s.node = startNode(t, env...)
+		s.node = nodeenv.Start(t, env...)
 		s.Port = s.node.Port
 	case kindGo:
 		s.gos = startGoServer(t, fmt.Sprintf("127.0.0.1:%d", port), s.recovery)
@@ -98,11 +97,11 @@ func (s *testServer) Restart(t *testing.T) {
 	s.start(t, s.Port)
 }
 
-// goServer serves app.NewConformance with the contract's interop options on
+// goServer serves conformance.New with the contract's interop options on
 // a plain http.Server, so that it can be killed and restarted on the same
 // port, and its connections can be dropped while it keeps running.
 type goServer struct {
-	App *app.Conformance
+	App *conformance.App
 	ln  net.Listener
 	hs  *http.Server
 
@@ -112,22 +111,6 @@ type goServer struct {
 	mu    sync.Mutex
 	down  bool // refuse every request with 503
 	conns map[net.Conn]struct{}
-}
-
-// interopServerOptions are the contract's settings for tests (1 s / 1 s
-// heartbeat, connect timeout 1 s, maxHttpBufferSize 1e6, CORS open).
-func interopServerOptions(recovery bool) *server.Options {
-	o := &server.Options{
-		PingInterval:      time.Second,
-		PingTimeout:       time.Second,
-		MaxHTTPBufferSize: 1e6,
-		ConnectTimeout:    time.Second,
-		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
-	}
-	if recovery {
-		o.ConnectionStateRecovery = &server.RecoveryOptions{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}
-	}
-	return o
 }
 
 func startGoServer(t *testing.T, addr string, recovery bool) *goServer {
@@ -148,7 +131,7 @@ func startGoServer(t *testing.T, addr string, recovery bool) *goServer {
 		t.Fatal(err)
 	}
 	g := &goServer{
-		App:    app.NewConformance(testLogger(), interopServerOptions(recovery)),
+		App:    conformance.New(testLogger(), conformance.TestOptions(recovery)),
 		ln:     ln,
 		served: make(chan struct{}),
 		conns:  map[net.Conn]struct{}{},

@@ -14,6 +14,7 @@ import (
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/errs"
 	"github.com/gosio/socketio/sio/internal/jsonx"
+	"github.com/gosio/socketio/sio/internal/ordered"
 	"github.com/gosio/socketio/sio/internal/sortx"
 	"github.com/gosio/socketio/sio/parser"
 )
@@ -34,7 +35,7 @@ type Socket struct {
 	m    *Manager
 	nsp  string
 	opts SocketOptions
-	exec executor
+	exec ordered.Queue[ordered.Func]
 
 	hmu sync.Mutex
 	h   socketHandlers
@@ -118,7 +119,7 @@ type queued struct {
 }
 
 func newSocket(m *Manager, nsp string, opts *SocketOptions) *Socket {
-	s := &Socket{m: m, nsp: nsp, acks: make(map[uint64]*pendingAck), exec: executor{log: m.cfg.log}}
+	s := &Socket{m: m, nsp: nsp, acks: make(map[uint64]*pendingAck), exec: ordered.Queue[ordered.Func]{OnPanic: handlerPanicked(m.cfg.log)}}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -236,7 +237,7 @@ func (s *Socket) OffAnyOutgoing() {
 
 // dispatch runs the handlers of one socket event on the socket's executor.
 func dispatch[T any](s *Socket, list *[]T, call func(T)) {
-	s.exec.post(func() {
+	s.exec.Post(func() {
 		s.hmu.Lock()
 		hs := append([]T(nil), *list...)
 		s.hmu.Unlock()
@@ -567,7 +568,7 @@ func (s *Socket) dispatchEventLocked(ev *sio.Event) {
 			s.offset, s.hasOffset = off, true
 		}
 	}
-	s.exec.post(func() {
+	s.exec.Post(func() {
 		s.hmu.Lock()
 		anys := slices.Clone(s.h.any)
 		h := s.h.events[ev.Name]
@@ -733,7 +734,7 @@ func (e *Emitter) EmitWithAckFunc(event string, ack func(sio.Args, error), args 
 	}
 	s := e.s
 	return e.emit(event, args, func(a sio.Args, err error) {
-		s.exec.post(func() { ack(a, err) })
+		s.exec.Post(func() { ack(a, err) })
 	})
 }
 

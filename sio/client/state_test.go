@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 )
 
 func TestBackoff(t *testing.T) {
@@ -88,10 +89,10 @@ func TestPingTimeout(t *testing.T) {
 	}()
 	require.NoError(t, s.Connect(t.Context()))
 	defer s.Disconnect()
-	recvT(t, pings)
+	testutil.Recv(t, pings)
 	start := time.Now()
-	assert.Equal(t, sio.ReasonPingTimeout, recvT(t, disc))
-	assert.Equal(t, sio.ReasonPingTimeout, recvT(t, closes))
+	assert.Equal(t, sio.ReasonPingTimeout, testutil.Recv(t, disc))
+	assert.Equal(t, sio.ReasonPingTimeout, testutil.Recv(t, closes))
 	assert.GreaterOrEqual(t, time.Since(start), 90*time.Millisecond)
 	assert.False(t, s.Connected())
 }
@@ -107,7 +108,7 @@ func TestPingPong(t *testing.T) {
 	}()
 	require.NoError(t, s.Connect(t.Context()))
 	defer s.Disconnect()
-	ws := recvT(t, connected)
+	ws := testutil.Recv(t, connected)
 	// 10 pings 30 ms apart (the server's pace): 300 ms, far beyond the
 	// 70 ms deadline.
 	tick := time.NewTicker(30 * time.Millisecond)
@@ -115,7 +116,7 @@ func TestPingPong(t *testing.T) {
 	for range 10 {
 		<-tick.C
 		ws.send("2")
-		f := recvT(t, ws.out)
+		f := testutil.Recv(t, ws.out)
 		assert.Equal(t, "3", f.data)
 	}
 	assert.True(t, s.Connected())
@@ -166,8 +167,8 @@ func TestAckFailsOnDisconnect(t *testing.T) {
 	disc := make(chan string, 1)
 	s.OnDisconnect(func(r string) { disc <- r })
 	ws.Close()
-	assert.Equal(t, sio.ReasonTransportClose, recvT(t, disc))
-	assert.ErrorIs(t, recvT(t, sent), sio.ErrDisconnected)
+	assert.Equal(t, sio.ReasonTransportClose, testutil.Recv(t, disc))
+	assert.ErrorIs(t, testutil.Recv(t, sent), sio.ErrDisconnected)
 
 	buffered := make(chan sio.Args, 1)
 	require.NoError(t, s.EmitWithAckFunc("q2", func(a sio.Args, err error) {
@@ -177,7 +178,7 @@ func TestAckFailsOnDisconnect(t *testing.T) {
 	ws = ft.acceptSocketIO(t, slowPings, "b")
 	assert.Equal(t, `421["q2"]`, ws.expect(t))
 	ws.send(`431["ok"]`)
-	args := recvT(t, buffered)
+	args := testutil.Recv(t, buffered)
 	assert.Equal(t, `"ok"`, string(args.Raw(0)))
 
 	// A client disconnect tells the server, then closes the connection.
@@ -186,8 +187,8 @@ func TestAckFailsOnDisconnect(t *testing.T) {
 	assert.Equal(t, `422["q3"]`, ws.expect(t))
 	s.Disconnect()
 	assert.Equal(t, "41", ws.expect(t))
-	assert.Equal(t, sio.ReasonClientDisconnect, recvT(t, disc))
-	assert.ErrorIs(t, recvT(t, pending), sio.ErrDisconnected)
+	assert.Equal(t, sio.ReasonClientDisconnect, testutil.Recv(t, disc))
+	assert.ErrorIs(t, testutil.Recv(t, pending), sio.ErrDisconnected)
 	assert.False(t, s.Active())
 	select {
 	case <-ws.closed:
@@ -220,7 +221,7 @@ func TestReconnectionBackoff(t *testing.T) {
 	start := time.Now()
 	s.Open()
 	defer s.Disconnect()
-	recvT(t, failed)
+	testutil.Recv(t, failed)
 	// 10 + 20 + 20 ms of delays.
 	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 	// The last reconnect_error is reported after "failed": wait for it.
@@ -245,7 +246,7 @@ func TestReconnectionBackoff(t *testing.T) {
 	}, events)
 	mu.Unlock()
 	for range 4 { // one connect_error per failed attempt
-		assert.ErrorContains(t, recvT(t, connErrs), "refused")
+		assert.ErrorContains(t, testutil.Recv(t, connErrs), "refused")
 	}
 	assert.True(t, s.Active())
 	assert.False(t, s.Connected())
@@ -283,7 +284,7 @@ func TestTryAllTransports(t *testing.T) {
 	errs := make(chan error, 1)
 	m.OnError(func(err error) { errs <- err })
 	m.Socket("/", nil).Open()
-	assert.ErrorContains(t, recvT(t, errs), "websocket blocked")
+	assert.ErrorContains(t, testutil.Recv(t, errs), "websocket blocked")
 	m.Close()
 
 	opts.TryAllTransports = true
@@ -358,7 +359,7 @@ func TestPollingBatches(t *testing.T) {
 		close(ps.release)
 		s.Disconnect()
 	}()
-	assert.Equal(t, "40", recvT(t, ps.posts))
+	assert.Equal(t, "40", testutil.Recv(t, ps.posts))
 	ps.push <- `40{"sid":"a"}`
 	require.Eventually(t, s.Connected, 5*time.Second, time.Millisecond)
 	for i := range 6 {
@@ -367,7 +368,7 @@ func TestPollingBatches(t *testing.T) {
 	ps.release <- struct{}{} // the CONNECT POST
 	// 42["e","xxxxxxxxxx",0] is 23 bytes: two per payload of at most 60.
 	for i := 0; i < 6; i += 2 {
-		body := recvT(t, ps.posts)
+		body := testutil.Recv(t, ps.posts)
 		assert.Equal(t, fmt.Sprintf(`42["e","xxxxxxxxxx",%d]`+"\x1e"+`42["e","xxxxxxxxxx",%d]`, i, i+1), body)
 		assert.LessOrEqual(t, len(body), 60)
 		ps.release <- struct{}{}
@@ -381,9 +382,9 @@ func TestPollingBatches(t *testing.T) {
 	err = s.Emit("e", make([]byte, 45))
 	assert.ErrorIs(t, err, sio.ErrPayloadTooLarge)
 	require.NoError(t, s.Emit("e", make([]byte, 40)))
-	assert.Equal(t, `451-["e",{"_placeholder":true,"num":0}]`, recvT(t, ps.posts))
+	assert.Equal(t, `451-["e",{"_placeholder":true,"num":0}]`, testutil.Recv(t, ps.posts))
 	ps.release <- struct{}{}
-	assert.Equal(t, "b"+base64.StdEncoding.EncodeToString(make([]byte, 40)), recvT(t, ps.posts))
+	assert.Equal(t, "b"+base64.StdEncoding.EncodeToString(make([]byte, 40)), testutil.Recv(t, ps.posts))
 }
 
 // TestRetriesQueue: with Retries, emits are sent one at a time, in order,
@@ -415,9 +416,9 @@ func TestRetriesQueue(t *testing.T) {
 	assert.Equal(t, `421["a"]`, ws.expect(t))
 	// Second try not acknowledged either: "a" fails, "b" goes.
 	assert.Equal(t, `422["b"]`, ws.expect(t))
-	assert.Contains(t, recvT(t, results), "a:client: ack")
+	assert.Contains(t, testutil.Recv(t, results), "a:client: ack")
 	ws.send(`432["b-ok"]`)
-	assert.Equal(t, `b:"b-ok"`, recvT(t, results))
+	assert.Equal(t, `b:"b-ok"`, testutil.Recv(t, results))
 
 	// A disconnection during a try: the emit is sent again after the
 	// reconnection.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -248,9 +250,9 @@ func TestEIO3Upgrade(t *testing.T) {
 	c := h.dial("EIO", "3", "sid", sid)
 	writeWS(t, c, "2probe")
 	assert.Equal(t, "3probe", readWSText(t, c))
-	assert.Equal(t, "1:6", recv(t, pending).body, "the pending GET gets a noop")
+	assert.Equal(t, "1:6", testutil.Recv(t, pending).body, "the pending GET gets a noop")
 	writeWS(t, c, "5")
-	assert.Equal(t, "websocket", recv(t, h.ups))
+	assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
 	require.NoError(t, sess.SendMessage([]byte{7}, true))
 	b, bin := readWS(t, c)
 	assert.True(t, bin)

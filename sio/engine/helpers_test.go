@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -236,40 +238,17 @@ func (h *harness) pollPending(sid string) <-chan response {
 // eventually polls cond until it holds, failing the test after waitTimeout.
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()
-	eventually(h.t, what, cond)
-}
-
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for: %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
-// recv returns the next value of ch, failing the test after waitTimeout.
-func recv[T any](t testing.TB, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitTimeout):
-		t.Fatalf("timed out waiting for %T", *new(T))
-		panic("unreachable")
-	}
+	testutil.Eventually(h.t, what, cond)
 }
 
 // nextConn returns the next session opened.
-func (h *harness) nextConn() *Socket { h.t.Helper(); return recv(h.t, h.conn) }
+func (h *harness) nextConn() *Socket { h.t.Helper(); return testutil.Recv(h.t, h.conn) }
 
 // nextMsg returns the next message received by any session.
-func (h *harness) nextMsg() msgEvent { h.t.Helper(); return recv(h.t, h.msgs) }
+func (h *harness) nextMsg() msgEvent { h.t.Helper(); return testutil.Recv(h.t, h.msgs) }
 
 // nextClose returns the next OnClose call.
-func (h *harness) nextClose() closeEvent { h.t.Helper(); return recv(h.t, h.closes) }
+func (h *harness) nextClose() closeEvent { h.t.Helper(); return testutil.Recv(h.t, h.closes) }
 
 // wsURL returns the WebSocket URL with the given query parameters.
 func (h *harness) wsURL(kv ...string) string {
@@ -341,7 +320,7 @@ func (h *harness) upgrade(sid string) *websocket.Conn {
 	writeWS(h.t, c, "2probe")
 	require.Equal(h.t, "3probe", readWSText(h.t, c))
 	writeWS(h.t, c, "5")
-	require.Equal(h.t, "websocket", recv(h.t, h.ups))
+	require.Equal(h.t, "websocket", testutil.Recv(h.t, h.ups))
 	return c
 }
 

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/coder/websocket"
 
 	"github.com/stretchr/testify/assert"
@@ -57,7 +59,7 @@ func (l *logSink) panicRecord(handler string) map[string]any {
 func (l *logSink) expectPanic(t *testing.T, handler, sid string) {
 	t.Helper()
 	var rec map[string]any
-	eventually(t, "the panic of "+handler+" to be logged", func() bool {
+	testutil.Eventually(t, "the panic of "+handler+" to be logged", func() bool {
 		rec = l.panicRecord(handler)
 		return rec != nil
 	})
@@ -199,14 +201,14 @@ func TestPanicInOnConnection(t *testing.T) {
 
 	res := h.do(http.MethodGet, h.query("transport", "polling", "boom", "1"), "")
 	assert.Equal(t, http.StatusBadRequest, res.status)
-	ev := recv(t, closes)
+	ev := testutil.Recv(t, closes)
 	expectPanicClose(t, ev, ev.sid, "OnConnection")
 	sink.expectPanic(t, "OnConnection", ev.sid)
 
 	ws, _, err := h.dialRaw("boom", "1")
 	require.NoError(t, err)
 	readWSErr(t, ws)
-	ev = recv(t, closes)
+	ev = testutil.Recv(t, closes)
 	expectPanicClose(t, ev, ev.sid, "OnConnection")
 
 	c, _ := h.wsHandshake()
@@ -242,7 +244,7 @@ func TestPanicInOnUpgrade(t *testing.T) {
 	writeWS(t, c, "2probe")
 	require.Equal(t, "3probe", readWSText(t, c))
 	writeWS(t, c, "5")
-	expectPanicClose(t, recv(t, closes), sid, "OnUpgrade")
+	expectPanicClose(t, testutil.Recv(t, closes), sid, "OnUpgrade")
 	sink.expectPanic(t, "OnUpgrade", sid)
 	readWSErr(t, c)
 
@@ -286,7 +288,7 @@ func TestPanicInOnClose(t *testing.T) {
 	}
 	c, sid := h.wsHandshake()
 	require.NoError(t, c.CloseNow())
-	eventually(t, "OnClose", isClosed(sid))
+	testutil.Eventually(t, "OnClose", isClosed(sid))
 	sink.expectPanic(t, "OnClose", sid)
 	for _, o := range others {
 		writeWS(t, o, "4hello")
@@ -294,7 +296,7 @@ func TestPanicInOnClose(t *testing.T) {
 	}
 
 	psid, _ := h.handshake() // never polls again: the ping timeout ends it
-	eventually(t, "OnClose of the polling session", isClosed(psid))
+	testutil.Eventually(t, "OnClose of the polling session", isClosed(psid))
 
 	require.NoError(t, srv.Close())
 	assert.Zero(t, srv.ClientsCount())

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,7 +24,7 @@ func TestPollerReadsWebSockets(t *testing.T) {
 	}
 	h := newHarness(t, nil)
 	c, sid := h.wsHandshake()
-	s := recv(t, h.conn)
+	s := testutil.Recv(t, h.conn)
 	require.Equal(t, sid, s.ID())
 	// The session is handed to its poller right after OnConnection.
 	require.Eventually(t, func() bool { return pollerOf(s) != nil }, waitTimeout, time.Millisecond,

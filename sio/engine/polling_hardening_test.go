@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -120,11 +122,11 @@ func TestPollingClientCloseAnswersNoop(t *testing.T) {
 		t.Cleanup(unblock) // before the server closes
 		posted := make(chan response, 1)
 		go func() { posted <- h.post(sid, "4last\x1e1") }()
-		recv(t, entered)
+		testutil.Recv(t, entered)
 		pending := h.pollPending(sid)
 		unblock()
-		assert.Equal(t, "ok", recv(t, posted).body)
-		res := recv(t, pending)
+		assert.Equal(t, "ok", testutil.Recv(t, posted).body)
+		res := testutil.Recv(t, pending)
 		assert.Equal(t, http.StatusOK, res.status)
 		assert.Equal(t, "6", res.body)
 		assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
@@ -142,7 +144,7 @@ func TestPollingClientCloseAnswersNoop(t *testing.T) {
 		sess := h.nextConn()
 		pending := h.pollPending(sid)
 		sess.closeWith(ReasonTransportError, nil, false)
-		assert.Equal(t, "1", recv(t, pending).body)
+		assert.Equal(t, "1", testutil.Recv(t, pending).body)
 		h.nextClose()
 		// No noop for a session the server closed.
 		assert.Equal(t, http.StatusBadRequest, h.poll(sid).status)
@@ -165,8 +167,8 @@ func TestUpgradeProbeAndUpgradeInOneWrite(t *testing.T) {
 		_, err := c.Write(both)
 		require.NoError(t, err)
 		assert.Equal(t, "3probe", readServerText(t, br))
-		assert.Equal(t, "websocket", recv(t, h.ups))
-		res := recv(t, pending)
+		assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
+		res := testutil.Recv(t, pending)
 		assert.Equal(t, http.StatusBadRequest, res.status)
 		assert.Equal(t, mismatch, res.body)
 		// The session goes on over the WebSocket.
@@ -187,8 +189,8 @@ func TestUpgradeProbeAndUpgradeInOneWrite(t *testing.T) {
 		pending := h.pollPending(sid)
 		_, err = c.Write(clientTextFrame("5"))
 		require.NoError(t, err)
-		assert.Equal(t, "websocket", recv(t, h.ups))
-		res := recv(t, pending)
+		assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
+		res := testutil.Recv(t, pending)
 		assert.Equal(t, http.StatusBadRequest, res.status)
 		assert.Equal(t, mismatch, res.body)
 	})
@@ -204,7 +206,7 @@ func TestUpgradeProbeAndUpgradeInOneWrite(t *testing.T) {
 			res := h.poll(sid)
 			assert.Equal(t, http.StatusBadRequest, res.status)
 			assert.Equal(t, mismatch, res.body)
-			assert.Equal(t, "websocket", recv(t, h.ups))
+			assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
 		}
 	})
 	t.Run("GET right after the write", func(t *testing.T) {
@@ -219,7 +221,7 @@ func TestUpgradeProbeAndUpgradeInOneWrite(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, res.status)
 			assert.Equal(t, mismatch, res.body)
 			assert.Equal(t, "3probe", readServerText(t, br))
-			assert.Equal(t, "websocket", recv(t, h.ups))
+			assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
 		}
 	})
 }

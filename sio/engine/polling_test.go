@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,7 +55,7 @@ func TestPollingTrySend(t *testing.T) {
 	assert.False(t, sess.TrySend(Frame{Data: []byte("4dropped")}), "no GET pending")
 	ch := h.pollPending(sid)
 	assert.True(t, sess.TrySend(Frame{Data: []byte("4sent")}))
-	assert.Equal(t, "4sent", recv(t, ch).body)
+	assert.Equal(t, "4sent", testutil.Recv(t, ch).body)
 }
 
 func TestPollingHandshakeOptions(t *testing.T) {
@@ -84,7 +86,7 @@ func TestPollingGETWaitsAndReturnsEverythingQueued(t *testing.T) {
 	default:
 	}
 	require.NoError(t, sess.SendMessage([]byte("first"), false))
-	res := recv(t, pending)
+	res := testutil.Recv(t, pending)
 	assert.Equal(t, http.StatusOK, res.status)
 	assert.Equal(t, "4first", res.body)
 
@@ -140,14 +142,14 @@ func TestPollingSlowHandlerAndSequentialPOSTs(t *testing.T) {
 	for i := range 3 {
 		done := make(chan response, 1)
 		go func() { done <- h.post(sid, fmt.Sprintf("4m%d", i)) }()
-		assert.Equal(t, fmt.Sprintf("m%d", i), recv(t, entered))
+		assert.Equal(t, fmt.Sprintf("m%d", i), testutil.Recv(t, entered))
 		select {
 		case res := <-done:
 			t.Fatalf("POST answered before delivery finished: %+v", res)
 		default:
 		}
 		release <- struct{}{}
-		assert.Equal(t, "ok", recv(t, done).body)
+		assert.Equal(t, "ok", testutil.Recv(t, done).body)
 	}
 	assert.Equal(t, 1, h.srv.ClientsCount())
 }
@@ -162,7 +164,7 @@ func TestPollingOverlappingGETEndsSession(t *testing.T) {
 	first := h.pollPending(sid)
 	second := h.poll(sid)
 	assert.Equal(t, http.StatusBadRequest, second.status)
-	res := recv(t, first)
+	res := testutil.Recv(t, first)
 	assert.Equal(t, http.StatusOK, res.status)
 	assert.Equal(t, "1", res.body)
 	ev := h.nextClose()
@@ -192,14 +194,14 @@ func TestPollingConcurrentPOSTEndsSession(t *testing.T) {
 	t.Cleanup(unblock) // before the server closes
 	first := make(chan response, 1)
 	go func() { first <- h.post(sid, "4block") }()
-	recv(t, entered)
+	testutil.Recv(t, entered)
 	res := h.post(sid, "4second")
 	assert.Equal(t, http.StatusBadRequest, res.status)
 	ev := h.nextClose()
 	assert.Equal(t, ReasonTransportError, ev.reason)
 	assert.ErrorIs(t, ev.err, errPostOverlap)
 	unblock()
-	assert.Equal(t, http.StatusOK, recv(t, first).status)
+	assert.Equal(t, http.StatusOK, testutil.Recv(t, first).status)
 	assert.Nil(t, h.srv.Socket(sid))
 }
 
@@ -212,7 +214,7 @@ func TestPollingClientClosePacket(t *testing.T) {
 	ev := h.nextClose()
 	assert.Equal(t, ReasonTransportClose, ev.reason)
 	// A noop, as upstream: a close packet only comes with a close the server starts.
-	res := recv(t, pending)
+	res := testutil.Recv(t, pending)
 	assert.Equal(t, http.StatusOK, res.status)
 	assert.Equal(t, "6", res.body)
 	assert.ErrorIs(t, sess.SendMessage([]byte("late"), false), ErrClosed)
@@ -237,7 +239,7 @@ func TestPollingClientGoneEndsSession(t *testing.T) {
 	}()
 	h.eventually("GET pending", h.srv.Socket(sid).writable)
 	cancel()
-	assert.Error(t, recv(t, done))
+	assert.Error(t, testutil.Recv(t, done))
 	ev := h.nextClose()
 	assert.Equal(t, ReasonTransportError, ev.reason)
 	assert.ErrorIs(t, ev.err, errPollClosed)
@@ -296,7 +298,7 @@ func TestPollingInvalidPacketClosesOnlyThatSession(t *testing.T) {
 			} else {
 				assert.Equal(t, ReasonParseError, ev.reason)
 			}
-			assert.Equal(t, "1", recv(t, pending).body)
+			assert.Equal(t, "1", testutil.Recv(t, pending).body)
 			select {
 			case m := <-h.msgs:
 				t.Fatalf("message delivered from an invalid payload: %+v", m)
@@ -365,7 +367,7 @@ func TestOnMessageIsSerialisedAcrossUpgrade(t *testing.T) {
 	t.Cleanup(unblock) // before the server closes
 	posted := make(chan response, 1)
 	go func() { posted <- h.post(sid, "4block") }()
-	assert.Equal(t, "block", recv(t, entered))
+	assert.Equal(t, "block", testutil.Recv(t, entered))
 	c := h.upgrade(sid)
 	writeWS(t, c, "4ws")
 	// Without serialisation the WebSocket message is delivered at once,
@@ -376,7 +378,7 @@ func TestOnMessageIsSerialisedAcrossUpgrade(t *testing.T) {
 	case <-time.After(50 * time.Millisecond): // bounded wait for a negative result
 	}
 	unblock()
-	assert.Equal(t, "ws", recv(t, entered))
-	assert.Equal(t, "ok", recv(t, posted).body)
+	assert.Equal(t, "ws", testutil.Recv(t, entered))
+	assert.Equal(t, "ok", testutil.Recv(t, posted).body)
 	assert.EqualValues(t, 1, maxActive.Load())
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,7 +61,7 @@ func TestHeartbeatPolling(t *testing.T) {
 	assert.Equal(t, ReasonPingTimeout, ev.reason)
 	// The GET sent after the last ping gets a close packet (or, if it
 	// arrived after the close, an unknown-session error).
-	res := recv(t, pending)
+	res := testutil.Recv(t, pending)
 	if res.status == http.StatusOK {
 		assert.Equal(t, "1", res.body)
 	} else {
@@ -340,7 +342,7 @@ func TestSocketCloseGracefulPolling(t *testing.T) {
 		sess.Close()
 		assert.ErrorIs(t, sess.SendMessage([]byte("late"), false), ErrClosed)
 		// The GET may have been woken by "a" alone: poll until the close.
-		body := recv(t, pending).body
+		body := testutil.Recv(t, pending).body
 		for !strings.HasSuffix(body, "\x1e1") {
 			body += "\x1e" + h.poll(sid).body
 		}
@@ -433,9 +435,9 @@ func TestServerClose(t *testing.T) {
 
 	closed := make(chan error, 1)
 	go func() { closed <- h.srv.Close() }()
-	require.NoError(t, recv(t, closed), "Close must not wait for the graceful close's grace period")
+	require.NoError(t, testutil.Recv(t, closed), "Close must not wait for the graceful close's grace period")
 	assert.Zero(t, h.srv.ClientsCount())
-	assert.Equal(t, "1", recv(t, pending).body)
+	assert.Equal(t, "1", testutil.Recv(t, pending).body)
 	readWSErr(t, c)
 	reasons := map[string]int{}
 	for range 3 {
@@ -469,13 +471,13 @@ func TestServerShutdown(t *testing.T) {
 	go func() { done <- h.srv.Shutdown(context.Background()) }()
 	// The pending GET gets the close packet; the WebSocket gets what was
 	// queued, then a normal close.
-	assert.Equal(t, "1", recv(t, pending).body)
+	assert.Equal(t, "1", testutil.Recv(t, pending).body)
 	for i := range 100 {
 		require.Equal(t, "4"+string(rune('a'+i%26)), readWSText(t, c))
 	}
 	err := readWSErr(t, c)
 	assert.Equal(t, websocket.StatusNormalClosure, websocket.CloseStatus(err), "%v", err)
-	require.NoError(t, recv(t, done))
+	require.NoError(t, testutil.Recv(t, done))
 	assert.Zero(t, h.srv.ClientsCount())
 	assert.ErrorIs(t, polling.SendMessage([]byte("x"), false), ErrClosed)
 	for range 2 {
@@ -547,10 +549,10 @@ func TestServerCloseDuringOnConnection(t *testing.T) {
 	unblock := func() { once.Do(func() { close(release) }) }
 	t.Cleanup(unblock)
 	res := h.pollAsync("")
-	sess := recv(t, entered)
+	sess := testutil.Recv(t, entered)
 	closed := make(chan error, 1)
 	go func() { closed <- h.srv.Close() }()
-	eventually(t, "session closed", func() bool { return sess.Context().Err() != nil })
+	testutil.Eventually(t, "session closed", func() bool { return sess.Context().Err() != nil })
 	select {
 	case ev := <-h.closes:
 		t.Fatalf("OnClose called while OnConnection runs: %+v", ev)
@@ -560,8 +562,8 @@ func TestServerCloseDuringOnConnection(t *testing.T) {
 	}
 	unblock()
 	assert.Equal(t, ReasonForcedServerClose, h.nextClose().reason)
-	require.NoError(t, recv(t, closed))
-	assert.Equal(t, http.StatusBadRequest, recv(t, res).status)
+	require.NoError(t, testutil.Recv(t, closed))
+	assert.Equal(t, http.StatusBadRequest, testutil.Recv(t, res).status)
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"OnConnection returns", "OnClose forced server close"}, order)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,13 +127,13 @@ func TestWebSocketIdleSessionHasNoWriter(t *testing.T) {
 	h := newHarness(t, nil)
 	c, _ := h.wsHandshake()
 	sess := h.nextConn()
-	eventually(t, "writer gone after the open packet", func() bool { return !writerRunning() })
+	testutil.Eventually(t, "writer gone after the open packet", func() bool { return !writerRunning() })
 	// The writer role is given up just after the last write.
-	eventually(t, "the session writable", sess.writable)
+	testutil.Eventually(t, "the session writable", sess.writable)
 	for i := range 3 {
 		require.NoError(t, sess.SendMessage([]byte(strconv.Itoa(i)), false))
 		assert.Equal(t, "4"+strconv.Itoa(i), readWSText(t, c))
-		eventually(t, "writer gone after a message", func() bool { return !writerRunning() })
+		testutil.Eventually(t, "writer gone after a message", func() bool { return !writerRunning() })
 	}
 }
 
@@ -144,13 +146,13 @@ func TestUpgrade(t *testing.T) {
 	c := h.dial("sid", sid)
 	writeWS(t, c, "2probe")
 	assert.Equal(t, "3probe", readWSText(t, c))
-	res := recv(t, pending)
+	res := testutil.Recv(t, pending)
 	assert.Equal(t, http.StatusOK, res.status)
 	assert.Equal(t, "6", res.body, "the pending GET is released with a noop")
 	assert.Equal(t, "polling", sess.Transport(), "not upgraded before the upgrade packet")
 
 	writeWS(t, c, "5")
-	assert.Equal(t, "websocket", recv(t, h.ups))
+	assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
 	assert.Equal(t, "websocket", sess.Transport())
 
 	// The WebSocket now carries everything.
@@ -192,7 +194,7 @@ func TestUpgradeGETBeforeProbeWaits(t *testing.T) {
 	default:
 	}
 	require.NoError(t, sess.SendMessage([]byte("m"), false))
-	assert.Equal(t, "4m", recv(t, pending).body)
+	assert.Equal(t, "4m", testutil.Recv(t, pending).body)
 	writeWS(t, c, "2probe")
 	assert.Equal(t, "3probe", readWSText(t, c))
 	assert.Equal(t, "6", h.poll(sid).body)
@@ -209,7 +211,7 @@ func TestUpgradeWithoutPendingGET(t *testing.T) {
 	assert.Equal(t, "6", h.poll(sid).body)
 	require.NoError(t, sess.SendMessage([]byte("queued"), false))
 	writeWS(t, c, "5")
-	assert.Equal(t, "websocket", recv(t, h.ups))
+	assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
 	assert.Equal(t, "4queued", readWSText(t, c))
 }
 
@@ -259,7 +261,7 @@ func TestUpgradeKeepsOrder(t *testing.T) {
 	// The client pauses polling: one last GET, answered at once.
 	add(h.poll(sid).body)
 	writeWS(t, c, "5")
-	assert.Equal(t, "websocket", recv(t, h.ups))
+	assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
 	for len(got) < total {
 		got = append(got, readWSText(t, c))
 	}
@@ -317,7 +319,7 @@ func TestUpgradeSecondProbeWhileUpgrading(t *testing.T) {
 	second := h.dial("sid", sid)
 	readWSErr(t, second)
 	writeWS(t, first, "5")
-	assert.Equal(t, "websocket", recv(t, h.ups))
+	assert.Equal(t, "websocket", testutil.Recv(t, h.ups))
 }
 
 func TestUpgradeRefusals(t *testing.T) {
@@ -382,13 +384,13 @@ func TestWebSocketSendNeverBlocks(t *testing.T) {
 			}
 		}
 	}()
-	recv(t, done) // fails after waitTimeout if a Send blocked
+	testutil.Recv(t, done) // fails after waitTimeout if a Send blocked
 
 	for i := range n {
 		got := readWSText(t, c)
 		require.Equal(t, "4"+strconv.Itoa(i)+payload, got, "message %d", i)
 	}
-	eventually(t, "writer idle", func() bool {
+	testutil.Eventually(t, "writer idle", func() bool {
 		sess.mu.Lock()
 		defer sess.mu.Unlock()
 		return !sess.writing && len(sess.queue) == 0

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -73,7 +75,7 @@ func TestAnnouncedFrameMemory(t *testing.T) {
 			conns := make([]*rawWS, clients)
 			for i := range conns {
 				conns[i], _ = dialRawWSAt(t, ts.Listener.Addr().String(), "/", "")
-				recv(t, opened)
+				testutil.Recv(t, opened)
 			}
 			_, m0 := usage()
 
@@ -84,7 +86,7 @@ func TestAnnouncedFrameMemory(t *testing.T) {
 				_, err := w.c.Write(hdr)
 				require.NoError(t, err)
 			}
-			eventually(t, "the server read every header", func() bool {
+			testutil.Eventually(t, "the server read every header", func() bool {
 				for _, w := range conns {
 					if ln.unread(t, w.c.LocalAddr().String()) > 0 {
 						return false

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -222,7 +224,7 @@ func TestWSOwnProtocol(t *testing.T) {
 	t.Run("server close handshake", func(t *testing.T) {
 		h := newHarness(t, nil)
 		w, _ := h.dialRawWS(t, "")
-		s := recv(t, h.conn)
+		s := testutil.Recv(t, h.conn)
 		s.Close()
 		for { // the close packet, then the close frame
 			op, p := w.read()
@@ -344,7 +346,7 @@ func TestWSUpgradePings(t *testing.T) {
 	require.Equal(t, "3probe", string(p))
 	ping("during the probe")
 	w.frame(0x80|opText, []byte("5"), false)
-	require.Equal(t, "websocket", recv(t, h.ups))
+	require.Equal(t, "websocket", testutil.Recv(t, h.ups))
 	ping("upgraded")
 	w.frame(0x80|opText, []byte("4hi"), false)
 	require.Equal(t, "hi", h.nextMsg().data)

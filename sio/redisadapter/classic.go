@@ -12,6 +12,7 @@ import (
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/cluster"
 	"github.com/gosio/socketio/sio/internal/jsval"
+	"github.com/gosio/socketio/sio/internal/ordered"
 	"github.com/gosio/socketio/sio/parser"
 	"github.com/gosio/socketio/sio/server"
 )
@@ -72,7 +73,7 @@ type classicAdapter struct {
 	sub      *subscriber
 	requests cluster.Requests
 	acks     cluster.AckRequests
-	handlers cluster.Serial
+	handlers ordered.Queue[ordered.Func]
 }
 
 func newClassic(nsp *server.Namespace, client goredis.UniversalClient, o Options) *classicAdapter {

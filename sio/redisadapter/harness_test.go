@@ -84,7 +84,7 @@ type node struct {
 func startNode(t testing.TB, name string, m mode, rs *redistest.Server) *node {
 	t.Helper()
 	rc := newClient(t, rs)
-	srv := server.New(&server.Options{Adapter: m.factory(rc), Logger: testLogger(t, name)})
+	srv := server.New(&server.Options{EngineOptions: server.EngineOptions{Logger: testLogger(t, name)}, Adapter: m.factory(rc)})
 	n := &node{name: name, srv: srv, client: rc}
 	srv.Of("/").OnServerSideEmit(func(e *sio.Event) {
 		if e.Name == "ping" {

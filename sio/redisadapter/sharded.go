@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosio/socketio/sio/internal/cluster"
 	"github.com/gosio/socketio/sio/internal/jsval"
+	"github.com/gosio/socketio/sio/internal/ordered"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -52,7 +53,7 @@ type shardedAdapter struct {
 	pub  *publisher
 	ps   *goredis.PubSub
 	sub  *subscriber
-	subs cluster.Serial // room channel (un)subscriptions, in order, off the join path
+	subs ordered.Queue[ordered.Func] // room channel (un)subscriptions, in order, off the join path
 
 	mu      sync.Mutex
 	dynamic map[string]bool // rooms whose channel is subscribed
@@ -96,7 +97,7 @@ func (a *shardedAdapter) onRoomEvent(e server.AdapterEvent) {
 		a.dynamic[e.Room] = true
 		a.mu.Unlock()
 		ch := a.dynamicChannel(e.Room)
-		a.subs.Go(func() { _ = a.ps.SSubscribe(context.Background(), ch) })
+		a.subs.Post(func() { _ = a.ps.SSubscribe(context.Background(), ch) })
 	case "delete-room":
 		a.mu.Lock()
 		if !a.dynamic[e.Room] {
@@ -106,7 +107,7 @@ func (a *shardedAdapter) onRoomEvent(e server.AdapterEvent) {
 		delete(a.dynamic, e.Room)
 		a.mu.Unlock()
 		ch := a.dynamicChannel(e.Room)
-		a.subs.Go(func() { _ = a.ps.SUnsubscribe(context.Background(), ch) })
+		a.subs.Post(func() { _ = a.ps.SUnsubscribe(context.Background(), ch) })
 	}
 }
 

@@ -35,7 +35,7 @@ type benchEnv struct {
 func newBenchEnv(b *testing.B, setup func(*Socket)) *benchEnv {
 	b.Helper()
 	env := &benchEnv{b: b, sockets: make(chan *Socket, 16)}
-	env.srv = New(&Options{PingInterval: time.Minute, PingTimeout: time.Minute})
+	env.srv = New(&Options{EngineOptions: EngineOptions{PingInterval: time.Minute, PingTimeout: time.Minute}})
 	env.srv.OnConnection(func(s *Socket) {
 		s.On("echo", func(e *sio.Event) { _ = e.Ack(e.Args.AsAny()...) })
 		if setup != nil {

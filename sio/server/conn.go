@@ -10,7 +10,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
-	"github.com/gosio/socketio/sio/internal/fifo"
+	"github.com/gosio/socketio/sio/internal/ordered"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -36,10 +36,7 @@ type conn struct {
 
 	// handler queue (see the package doc): tasks run in order on a
 	// goroutine that exists only while there are tasks.
-	qmu     sync.Mutex
-	queue   fifo.Queue[task]
-	run     func() // runQueue, made once
-	running bool
+	queue ordered.Queue[task]
 }
 
 func newConn(srv *Server, es *engine.Socket) *conn {
@@ -51,7 +48,8 @@ func newConn(srv *Server, es *engine.Socket) *conn {
 		sockets: make(map[string]*Socket),
 		pending: make(map[string]bool),
 	}
-	c.run = c.runQueue
+	c.queue.OnPanic = srv.taskPanicked
+	c.queue.Pool = &srv.pool
 	es.OnMessage(c.onMessage)
 	es.OnClose(c.onClose)
 	es.OnUpgrade(func(transport string) { srv.obs.upgraded(es.ID(), transport) })
@@ -141,7 +139,7 @@ func (c *conn) connect(name string, auth []byte) {
 	if len(auth) == 0 {
 		auth = []byte("{}")
 	}
-	started := c.srv.spawn(func() {
+	started := c.srv.pool.Go(func() {
 		defer c.donePending(name)
 		defer c.recoverConnect(n)
 		n.connect(c, json.RawMessage(auth))
@@ -366,45 +364,26 @@ func (c *conn) disconnectAll() {
 
 // task is an entry of the handler queue: fn, which runs for socket s, or
 // else the dispatch of event e to socket s (which saves a closure per
-// event). A panic in a task disconnects s (see runTask).
+// event). A panic in a task disconnects s (see Server.taskPanicked).
 type task struct {
 	fn func()
 	s  *Socket
 	e  *sio.Event
 }
 
+// Run runs the task, on the connection's handler queue.
+func (t task) Run() {
+	if t.fn != nil {
+		t.fn()
+		return
+	}
+	t.s.dispatch(t.e)
+}
+
 // schedule appends fn, which runs for socket s, to the connection's
 // handler queue.
 func (c *conn) schedule(s *Socket, fn func()) { c.enqueue(task{fn: fn, s: s}) }
 
-// enqueue appends t to the connection's handler queue.
-func (c *conn) enqueue(t task) {
-	c.qmu.Lock()
-	c.queue.Push(t)
-	if c.running {
-		c.qmu.Unlock()
-		return
-	}
-	c.running = true
-	c.qmu.Unlock()
-	if !c.srv.spawn(c.run) {
-		// The server is stopped: nothing runs any more.
-		c.qmu.Lock()
-		c.queue.Reset()
-		c.qmu.Unlock()
-	}
-}
-
-func (c *conn) runQueue() {
-	for {
-		c.qmu.Lock()
-		t, ok := c.queue.Pop(16) // empty: keep a small array for the next burst
-		if !ok {
-			c.running = false
-			c.qmu.Unlock()
-			return
-		}
-		c.qmu.Unlock()
-		c.runTask(t) // recovers a panic, so that the queue goes on
-	}
-}
+// enqueue appends t to the connection's handler queue; once the server is
+// stopped, nothing runs any more.
+func (c *conn) enqueue(t task) { c.queue.Post(t) }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -37,11 +38,11 @@ func TestDynamicNamespaces(t *testing.T) {
 
 	c1 := dial(t, ts, "websocket", nil)
 	c1.connect("/dyn-1", "")
-	s1 := recv(t, got)
+	s1 := testutil.Recv(t, got)
 	assert.Equal(t, "/dyn-1", s1.Namespace().Name())
 	c2 := dial(t, ts, "polling", nil)
 	c2.connect("/dyn-22", "")
-	s2 := recv(t, got)
+	s2 := testutil.Recv(t, got)
 	assert.Equal(t, "/dyn-22", s2.Namespace().Name())
 	assert.Same(t, s1.Namespace(), ts.Of("/dyn-1"), "the child is a namespace of the server")
 
@@ -64,11 +65,11 @@ func TestDynamicNamespaces(t *testing.T) {
 
 	// An empty child is removed.
 	c1.sendRaw("41/dyn-1,")
-	eventually(t, "the empty child to be removed", func() bool { return ts.namespace("/dyn-1") == nil })
+	testutil.Eventually(t, "the empty child to be removed", func() bool { return ts.namespace("/dyn-1") == nil })
 	assert.NotNil(t, ts.namespace("/dyn-22"))
 	// and created again when a client comes back.
 	c1.connect("/dyn-1", "")
-	s1b := recv(t, got)
+	s1b := testutil.Recv(t, got)
 	assert.NotSame(t, s1.Namespace(), s1b.Namespace())
 }
 
@@ -94,7 +95,7 @@ func TestDynamicNamespaceFunc(t *testing.T) {
 	c.sendConnect("/team-a", `{"allow":false}`)
 	assert.Equal(t, `44/team-a,{"message":"Invalid namespace"}`, c.nextText())
 	c.connect("/team-a", `{"allow":true}`)
-	assert.Equal(t, "/team-a", recv(t, got).Namespace().Name())
+	assert.Equal(t, "/team-a", testutil.Recv(t, got).Namespace().Name())
 	// Without clean-up, the child stays.
 	c.sendRaw("41/team-a,")
 	c.connect("/team-a", `{"allow":true}`)
@@ -150,7 +151,7 @@ func TestPacketMiddlewares(t *testing.T) {
 	c := dial(t, ts, "websocket", nil)
 	c.connect("/", "")
 	c.emit("/", -1, "forbidden")
-	assert.ErrorIs(t, recv(t, errs), errTest)
+	assert.ErrorIs(t, testutil.Recv(t, errs), errTest)
 	c.emit("/", -1, "rewrite", "dropped", "kept")
 	c.syncNone("/")
 	mu.Lock()
@@ -197,8 +198,8 @@ func TestCatchAllHandlers(t *testing.T) {
 	})
 	c := dial(t, ts, "websocket", nil)
 	c.connect("/", "")
-	s := recv(t, got)
-	removeA, removeOut := recv(t, removers), recv(t, removers)
+	s := testutil.Recv(t, got)
+	removeA, removeOut := testutil.Recv(t, removers), testutil.Recv(t, removers)
 	c.emit("/", -1, "ev")
 	c.sync("/")
 	assert.Equal(t, []string{"first:ev", "a:ev", "b:ev", "handler", "first:sync", "a:sync", "b:sync"}, snapshot())
@@ -235,7 +236,7 @@ func TestVolatile(t *testing.T) {
 	c.sendConnect("/", "")
 	c.poll()
 	c.expectConnect("/")
-	s := recv(t, got)
+	s := testutil.Recv(t, got)
 
 	// No GET pending: volatile packets are dropped, others wait.
 	require.NoError(t, ts.Volatile().Emit("v1"))
@@ -248,7 +249,7 @@ func TestVolatile(t *testing.T) {
 	// GET is held are dropped.
 	polled := make(chan error, 1)
 	go func() { polled <- c.pollOnce() }()
-	eventually(t, "a volatile packet to go out on the GET", func() bool {
+	testutil.Eventually(t, "a volatile packet to go out on the GET", func() bool {
 		require.NoError(t, ts.Volatile().Emit("v3"))
 		select {
 		case err := <-polled:
@@ -308,7 +309,7 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 			c := dial(t, ts, tr, nil)
 			c.connect("/", "")
 			cs = append(cs, c)
-			ss = append(ss, recv(t, got))
+			ss = append(ss, testutil.Recv(t, got))
 		}
 		type result struct {
 			replies []sio.Args
@@ -330,7 +331,7 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 			res <- result{r, err}
 		}()
 		answer(cs)
-		r := recv(t, res)
+		r := testutil.Recv(t, res)
 		require.NoError(t, r.err)
 		assert.Len(t, r.replies, 3)
 
@@ -341,7 +342,7 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 		}()
 		answer(cs[:2])
 		cs[2].expectEvent("/", "poll")
-		r = recv(t, res)
+		r = testutil.Recv(t, res)
 		assert.ErrorIs(t, r.err, sio.ErrAckTimeout)
 		assert.ErrorIs(t, r.err, ErrPartialAcks)
 		var vals []int
@@ -351,7 +352,7 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 			vals = append(vals, v)
 		}
 		assert.ElementsMatch(t, []int{0, 1}, vals)
-		eventually(t, "the pending ack to be forgotten", func() bool {
+		testutil.Eventually(t, "the pending ack to be forgotten", func() bool {
 			ss[2].mu.Lock()
 			defer ss[2].mu.Unlock()
 			return len(ss[2].acks) == 0
@@ -366,7 +367,7 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 			res <- result{r, err}
 		}()
 		answer(cs[1:2])
-		r = recv(t, res)
+		r = testutil.Recv(t, res)
 		require.NoError(t, r.err)
 		assert.Len(t, r.replies, 1)
 
@@ -391,7 +392,7 @@ func TestFetchSockets(t *testing.T) {
 		c := dial(t, ts, "websocket", nil)
 		c.connect("/", `{"n":`+string(rune('0'+i))+`}`)
 		cs = append(cs, c)
-		ss = append(ss, recv(t, got))
+		ss = append(ss, testutil.Recv(t, got))
 	}
 	ss[0].Join("a")
 	ss[1].Join("a", "b")
@@ -432,7 +433,7 @@ func TestSocketsJoinLeaveDisconnect(t *testing.T) {
 		c := dial(t, ts, "websocket", nil)
 		c.connect("/", "")
 		cs = append(cs, c)
-		ss = append(ss, recv(t, got))
+		ss = append(ss, testutil.Recv(t, got))
 	}
 	ss[0].Join("a")
 	ss[1].Join("a")
@@ -463,7 +464,7 @@ func TestSocketsJoinLeaveDisconnect(t *testing.T) {
 		}
 		assert.Contains(t, texts, "1")
 	}
-	eventually(t, "the sockets to leave", func() bool { return ts.Of("/").SocketsCount() == 0 })
+	testutil.Eventually(t, "the sockets to leave", func() bool { return ts.Of("/").SocketsCount() == 0 })
 }
 
 func TestAdapterEvents(t *testing.T) {
@@ -490,11 +491,11 @@ func TestAdapterEvents(t *testing.T) {
 	got := sockets(ts.Of("/"))
 	c1 := dial(t, ts, "websocket", nil)
 	id1 := c1.connect("/", "")
-	s1 := recv(t, got)
+	s1 := testutil.Recv(t, got)
 	assert.Equal(t, []AdapterEvent{{Kind: "create-room", Room: id1}, {Kind: "join-room", Room: id1, ID: id1}}, take())
 	c2 := dial(t, ts, "websocket", nil)
 	id2 := c2.connect("/", "")
-	s2 := recv(t, got)
+	s2 := testutil.Recv(t, got)
 	take()
 
 	s1.Join("r")
@@ -508,7 +509,7 @@ func TestAdapterEvents(t *testing.T) {
 	assert.Equal(t, []AdapterEvent{{Kind: "leave-room", Room: "r", ID: id2}, {Kind: "delete-room", Room: "r"}}, take())
 
 	c1.sendRaw("41")
-	eventually(t, "the socket to leave its room", func() bool { return !slices.Contains(ts.Of("/").Adapter().Rooms(), id1) })
+	testutil.Eventually(t, "the socket to leave its room", func() bool { return !slices.Contains(ts.Of("/").Adapter().Rooms(), id1) })
 	assert.Equal(t, []AdapterEvent{{Kind: "leave-room", Room: id1, ID: id1}, {Kind: "delete-room", Room: id1}}, take())
 }
 

@@ -631,29 +631,4 @@ func withSync(s *Socket) {
 	s.On("sync", func(e *sio.Event) { _ = e.Ack() })
 }
 
-// eventually polls cond until it holds, failing the test after waitFor.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling a condition, bounded by the deadline
-	}
-}
-
-// recv waits for a value on ch.
-func recv[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(waitFor):
-		var zero T
-		t.Fatalf("timed out waiting for %T", zero)
-		return zero
-	}
-}
-
 var errTest = errors.New("test error")

@@ -360,16 +360,6 @@ func (s *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *Nam
 	return n
 }
 
-// CleanupEmptyChildNamespaces makes the server remove a dynamic child
-// namespace once its last socket leaves (upstream's
-// cleanupEmptyChildNamespaces option, also Options.CleanupEmptyChildNamespaces).
-// Set it before serving.
-func (s *Server) CleanupEmptyChildNamespaces(on bool) {
-	s.mu.Lock()
-	s.cleanupChildren = on
-	s.mu.Unlock()
-}
-
 // dynamicNamespace returns the child namespace for name of the first
 // matching parent, creating it; nil when no parent matches.
 func (s *Server) dynamicNamespace(name string, auth []byte) *Namespace {
@@ -405,7 +395,7 @@ func (s *Server) dynamicNamespace(name string, auth []byte) *Namespace {
 func (s *Server) childMaybeEmpty(child *Namespace) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.cleanupChildren || child.SocketsCount() > 0 || s.nsps[child.name] != child {
+	if !s.opts.CleanupEmptyChildNamespaces || child.SocketsCount() > 0 || s.nsps[child.name] != child {
 		return
 	}
 	delete(s.nsps, child.name)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/stretchr/testify/assert"
 )
 
@@ -61,7 +63,7 @@ func TestOnRoomEvent(t *testing.T) {
 	got := sockets(ts.Of("/"))
 	c := dial(t, ts, "websocket", nil)
 	id := c.connect("/", "")
-	s := recv(t, got)
+	s := testutil.Recv(t, got)
 	assert.Equal(t, []AdapterEvent{{Kind: "create-room", Room: id}, {Kind: "join-room", Room: id, ID: id}}, take())
 	ts.Of("/").SocketsJoin("r") // through the adapter, as the admin UI does
 	assert.Equal(t, []AdapterEvent{{Kind: "create-room", Room: "r"}, {Kind: "join-room", Room: "r", ID: id}}, take())
@@ -89,12 +91,12 @@ func TestObserve(t *testing.T) {
 	ts.Of("/").OnConnection(func(s *Socket) { _ = s.Emit("hi", "there") })
 	c := dial(t, ts, "websocket", nil)
 	c.connect("/", "")
-	recv(t, got)
+	testutil.Recv(t, got)
 	c.expectEvent("/", "hi")
 	c.emit("/", -1, "x")
-	eventually(t, "the event to be counted", func() bool { mu.Lock(); defer mu.Unlock(); return nin == 2 })
+	testutil.Eventually(t, "the event to be counted", func() bool { mu.Lock(); defer mu.Unlock(); return nin == 2 })
 	c.close()
-	eventually(t, "the close to be reported", func() bool { mu.Lock(); defer mu.Unlock(); return len(evs) == 2 })
+	testutil.Eventually(t, "the close to be reported", func() bool { mu.Lock(); defer mu.Unlock(); return len(evs) == 2 })
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, "open", evs[0].kind)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosio/socketio/internal/nodefixture"
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 )
 
 // nodeDir returns the directory of the interop fixture whose node_modules
@@ -99,8 +100,8 @@ func TestRecoveryWithOfficialClient(t *testing.T) {
 	require.NoError(t, err, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 	assert.JSONEq(t, `{"ok":true,"recovered":true,"sameID":true,"hasPid":true,"got":[[1],[2],[3,{"type":"Buffer","data":[7]}],[4]]}`,
 		stripOffsets(t, last))
-	assert.False(t, recv(t, recovered))
-	assert.True(t, recv(t, recovered))
+	assert.False(t, testutil.Recv(t, recovered))
+	assert.True(t, testutil.Recv(t, recovered))
 }
 
 // stripOffsets removes the offsets (the last, string, argument of each

@@ -49,14 +49,10 @@ func (srv *Server) recoverHandler(s *Socket, handler string) {
 	}
 }
 
-// recoverTask, deferred around a task of a connection's handler queue,
-// recovers what the task's own recovery did not: the queue then goes on
-// with the next task.
-func (srv *Server) recoverTask(t task) {
-	r := recover()
-	if r == nil {
-		return
-	}
+// taskPanicked is called with a task of a connection's handler queue that
+// panicked, from the deferred function that recovered: the panic is logged,
+// the task's socket disconnected, and the queue goes on with the next task.
+func (srv *Server) taskPanicked(t task, r any) {
 	if t.e != nil {
 		logPanic(srv.log, r, "event handler", t.s, "event", t.e.Name)
 	} else {
@@ -65,16 +61,6 @@ func (srv *Server) recoverTask(t task) {
 	if t.s != nil {
 		t.s.Disconnect()
 	}
-}
-
-// runTask runs one task of the handler queue.
-func (c *conn) runTask(t task) {
-	defer c.srv.recoverTask(t)
-	if t.fn != nil {
-		t.fn()
-		return
-	}
-	t.s.dispatch(t.e)
 }
 
 // callReasonHandler calls a disconnecting or disconnect handler of s. A

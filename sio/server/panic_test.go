@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 )
 
 // logSink collects the records of a JSON slog handler.
@@ -54,7 +55,7 @@ func (l *logSink) panics() []map[string]any {
 func (l *logSink) expectPanic(t *testing.T, handler string) map[string]any {
 	t.Helper()
 	var rec map[string]any
-	eventually(t, "the panic of the "+handler+" to be logged", func() bool {
+	testutil.Eventually(t, "the panic of the "+handler+" to be logged", func() bool {
 		for _, r := range l.panics() {
 			if r["handler"] == handler {
 				rec = r
@@ -96,12 +97,12 @@ func newPanicSetup(t *testing.T, tr string, opts *Options, onConn func(s *Socket
 	sockets(ps.ts.Of("/other"))
 	ps.a = dial(t, ps.ts, tr, nil)
 	ps.a.connect("/", "")
-	ps.sa = recv(t, root)
+	ps.sa = testutil.Recv(t, root)
 	ps.sa.OnDisconnect(func(r string) { ps.reasons <- r })
 	ps.a.connect("/other", "")
 	ps.b = dial(t, ps.ts, tr, nil)
 	ps.b.connect("/", "")
-	recv(t, root)
+	testutil.Recv(t, root)
 	return ps
 }
 
@@ -113,7 +114,7 @@ func newPanicSetup(t *testing.T, tr string, opts *Options, onConn func(s *Socket
 func (ps *panicSetup) expectOnlyItsSocket(t *testing.T) {
 	t.Helper()
 	assert.Equal(t, "41", ps.a.nextText(), "a DISCONNECT for the panicking socket")
-	assert.Equal(t, sio.ReasonServerNamespaceDisconnect, recv(t, ps.reasons))
+	assert.Equal(t, sio.ReasonServerNamespaceDisconnect, testutil.Recv(t, ps.reasons))
 	assert.False(t, ps.sa.Connected())
 	ps.a.syncNone("/other")
 	ps.b.syncNone("/")
@@ -178,9 +179,9 @@ func TestPanicInEventPathDisconnectsOnlyItsSocket(t *testing.T) {
 				ps.a.emit("/", -1, "boom")
 				switch tc.handler {
 				case "acknowledgement callback":
-					require.NoError(t, recv(t, emitErr))
+					require.NoError(t, testutil.Recv(t, emitErr))
 				case "outgoing catch-all handler":
-					assert.ErrorIs(t, recv(t, emitErr), sio.ErrDisconnected, "the emit whose outgoing handler panicked fails")
+					assert.ErrorIs(t, testutil.Recv(t, emitErr), sio.ErrDisconnected, "the emit whose outgoing handler panicked fails")
 				}
 				if tc.ackAsk {
 					p, _ := ps.a.expectEvent("/", "ask")
@@ -204,7 +205,7 @@ func TestPanicInConnectionHandler(t *testing.T) {
 		})
 		ps.a.connect("/boom", "")
 		assert.Equal(t, "41/boom,", ps.a.nextText())
-		assert.Equal(t, sio.ReasonServerNamespaceDisconnect, recv(t, reasons))
+		assert.Equal(t, sio.ReasonServerNamespaceDisconnect, testutil.Recv(t, reasons))
 		ps.log.expectPanic(t, "connection handler")
 		ps.a.syncNone("/")
 		ps.b.syncNone("/")
@@ -252,7 +253,7 @@ func TestPanicInDisconnectHandlersLeavesCleanUpDone(t *testing.T) {
 		})
 		id := ps.sa.ID()
 		ps.a.sendRaw("41")
-		assert.Equal(t, sio.ReasonClientNamespaceDisconnect, recv(t, after), "the next disconnect handler runs")
+		assert.Equal(t, sio.ReasonClientNamespaceDisconnect, testutil.Recv(t, after), "the next disconnect handler runs")
 		ps.log.expectPanic(t, "disconnecting handler")
 		ps.log.expectPanic(t, "disconnect handler")
 		assert.NotContains(t, ps.ts.Of("/").Adapter().Rooms(), id, "the socket left its rooms")
@@ -288,13 +289,13 @@ func TestPanicInAdapterOnEvent(t *testing.T) {
 
 func TestPanicInServerSideEmitHandler(t *testing.T) {
 	sink := &logSink{}
-	ts := newTestServer(t, &Options{Logger: sink.logger()})
+	ts := newTestServer(t, &Options{EngineOptions: EngineOptions{Logger: sink.logger()}})
 	got := make(chan string, 1)
 	n := ts.Of("/")
 	n.OnServerSideEmit(func(*sio.Event) { panic("boom") })
 	n.OnServerSideEmit(func(e *sio.Event) { got <- e.Name })
 	n.DeliverServerSideEmit(&sio.Event{Name: "hello"})
-	assert.Equal(t, "hello", recv(t, got), "the next handler runs")
+	assert.Equal(t, "hello", testutil.Recv(t, got), "the next handler runs")
 	sink.expectPanic(t, "server-side emit handler")
 }
 
@@ -304,7 +305,7 @@ func TestPanicInServerSideEmitHandler(t *testing.T) {
 // back to their count before.
 func TestPanicsDoNotStickTheQueueOrLeakWorkers(t *testing.T) {
 	sink := &logSink{}
-	ts := newTestServer(t, &Options{Logger: sink.logger()})
+	ts := newTestServer(t, &Options{EngineOptions: EngineOptions{Logger: sink.logger()}})
 	var (
 		mu  sync.Mutex
 		got []int
@@ -347,5 +348,5 @@ func TestPanicsDoNotStickTheQueueOrLeakWorkers(t *testing.T) {
 	assert.Len(t, sink.panics(), rounds)
 	// A worker that ran a panicking handler goes back to the pool: 50 more
 	// panics start no goroutine that stays (a few may still be ending).
-	eventually(t, "the goroutines to settle", func() bool { return runtime.NumGoroutine() <= base+5 })
+	testutil.Eventually(t, "the goroutines to settle", func() bool { return runtime.NumGoroutine() <= base+5 })
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -71,14 +72,14 @@ func TestRecovery(t *testing.T) {
 		{"websocket", []string{sio.ReasonTransportClose}, nil},
 		// A polling client that stops polling: its pending GET aborted, or
 		// the heartbeat, ends the session.
-		{"polling", []string{sio.ReasonTransportError, sio.ReasonPingTimeout}, &Options{PingInterval: 30 * time.Millisecond, PingTimeout: 30 * time.Millisecond}},
+		{"polling", []string{sio.ReasonTransportError, sio.ReasonPingTimeout}, &Options{EngineOptions: EngineOptions{PingInterval: 30 * time.Millisecond, PingTimeout: 30 * time.Millisecond}}},
 	} {
 		t.Run(tc.transport, func(t *testing.T) {
 			rs := newRecoveryServer(t, &RecoveryOptions{SkipMiddlewares: true}, tc.opts)
 			c1 := dial(t, rs.testServer, tc.transport, nil)
 			sid, cd := c1.expectConnectDataAfter("/", "")
 			require.NotEmpty(t, cd.PID, "the CONNECT packet carries the private session id")
-			s1 := recv(t, rs.sockets)
+			s1 := testutil.Recv(t, rs.sockets)
 			assert.False(t, s1.Recovered())
 			s1.Join("r")
 			s1.SetData(map[string]any{"user": "ann"})
@@ -89,7 +90,7 @@ func TestRecovery(t *testing.T) {
 			offset := lastString(t, args)
 
 			c1.cut()
-			assert.Contains(t, tc.reasons, recv(t, rs.reasons))
+			assert.Contains(t, tc.reasons, testutil.Recv(t, rs.reasons))
 			assert.Equal(t, 0, rs.Of("/").SocketsCount())
 
 			// Sent while the client is away.
@@ -121,7 +122,7 @@ func TestRecovery(t *testing.T) {
 			assert.Len(t, uniq(offsets), 3)
 			assert.NotContains(t, offsets, offset)
 
-			s2 := recv(t, rs.sockets)
+			s2 := testutil.Recv(t, rs.sockets)
 			assert.True(t, s2.Recovered())
 			assert.Equal(t, sid, s2.ID())
 			assert.ElementsMatch(t, []Room{sid, "r"}, s2.Rooms())
@@ -139,7 +140,7 @@ func TestRecovery(t *testing.T) {
 			c3.sendConnect("/", recoveryAuthJSON(cd.PID, offset))
 			sid3, _ := c3.expectConnectData("/")
 			assert.NotEqual(t, sid, sid3)
-			assert.False(t, recv(t, rs.sockets).Recovered())
+			assert.False(t, testutil.Recv(t, rs.sockets).Recovered())
 		})
 	}
 }
@@ -163,19 +164,19 @@ func TestRecoveryRunsMiddlewares(t *testing.T) {
 	rs := newRecoveryServer(t, &RecoveryOptions{}, nil)
 	c1 := dial(t, rs.testServer, "websocket", nil)
 	sid, cd := c1.expectConnectDataAfter("/", "")
-	s := recv(t, rs.sockets)
+	s := testutil.Recv(t, rs.sockets)
 	require.NoError(t, s.Emit("e1"))
 	_, args := c1.expectEvent("/", "e1")
 	offset := lastString(t, args)
 	c1.cut()
-	recv(t, rs.reasons)
+	testutil.Recv(t, rs.reasons)
 	require.NoError(t, rs.Emit("missed"))
 
 	c2 := dial(t, rs.testServer, "websocket", nil)
 	sid2, _ := c2.expectConnectDataAfter("/", recoveryAuthJSON(cd.PID, offset))
 	assert.Equal(t, sid, sid2)
 	c2.expectEvent("/", "missed")
-	assert.True(t, recv(t, rs.sockets).Recovered())
+	assert.True(t, testutil.Recv(t, rs.sockets).Recovered())
 	assert.Equal(t, int32(2), rs.middlewares.Load(), "middlewares ran for the restored socket")
 }
 
@@ -189,11 +190,11 @@ func TestRecoveryRefusedByMiddleware(t *testing.T) {
 	})
 	c1 := dial(t, rs.testServer, "websocket", nil)
 	_, cd := c1.expectConnectDataAfter("/", "")
-	s := recv(t, rs.sockets)
+	s := testutil.Recv(t, rs.sockets)
 	require.NoError(t, s.Emit("e1"))
 	_, args := c1.expectEvent("/", "e1")
 	c1.cut()
-	recv(t, rs.reasons)
+	testutil.Recv(t, rs.reasons)
 	c2 := dial(t, rs.testServer, "websocket", nil)
 	c2.sendConnect("/", recoveryAuthJSON(cd.PID, lastString(t, args)))
 	assert.Equal(t, `44{"message":"no comeback"}`, c2.nextText())
@@ -205,7 +206,7 @@ func TestRecoveryNotAfterNamespaceDisconnect(t *testing.T) {
 			rs := newRecoveryServer(t, &RecoveryOptions{SkipMiddlewares: true}, nil)
 			c := dial(t, rs.testServer, "websocket", nil)
 			sid, cd := c.expectConnectDataAfter("/", "")
-			s := recv(t, rs.sockets)
+			s := testutil.Recv(t, rs.sockets)
 			require.NoError(t, s.Emit("e1"))
 			_, args := c.expectEvent("/", "e1")
 			if how == "client" {
@@ -214,10 +215,10 @@ func TestRecoveryNotAfterNamespaceDisconnect(t *testing.T) {
 				s.Disconnect()
 				assert.Equal(t, "41", c.nextText())
 			}
-			recv(t, rs.reasons)
+			testutil.Recv(t, rs.reasons)
 			sid2, _ := c.expectConnectDataAfter("/", recoveryAuthJSON(cd.PID, lastString(t, args)))
 			assert.NotEqual(t, sid, sid2)
-			assert.False(t, recv(t, rs.sockets).Recovered())
+			assert.False(t, testutil.Recv(t, rs.sockets).Recovered())
 		})
 	}
 }
@@ -227,11 +228,11 @@ func TestRecoveryUnknownOffsetOrExpired(t *testing.T) {
 	session := func() (string, connectData, string) {
 		c := dial(t, rs.testServer, "websocket", nil)
 		sid, cd := c.expectConnectDataAfter("/", "")
-		s := recv(t, rs.sockets)
+		s := testutil.Recv(t, rs.sockets)
 		require.NoError(t, s.Emit("e1"))
 		_, args := c.expectEvent("/", "e1")
 		c.cut()
-		recv(t, rs.reasons)
+		testutil.Recv(t, rs.reasons)
 		return sid, cd, lastString(t, args)
 	}
 
@@ -239,22 +240,22 @@ func TestRecoveryUnknownOffsetOrExpired(t *testing.T) {
 	c := dial(t, rs.testServer, "websocket", nil)
 	got, _ := c.expectConnectDataAfter("/", recoveryAuthJSON(cd.PID, "no-such-offset"))
 	assert.NotEqual(t, sid, got)
-	assert.False(t, recv(t, rs.sockets).Recovered())
+	assert.False(t, testutil.Recv(t, rs.sockets).Recovered())
 
 	sid, cd, offset := session()
 	disconnected := time.Now()
-	eventually(t, "the session to expire", func() bool { return time.Since(disconnected) > 250*time.Millisecond })
+	testutil.Eventually(t, "the session to expire", func() bool { return time.Since(disconnected) > 250*time.Millisecond })
 	c = dial(t, rs.testServer, "websocket", nil)
 	got, _ = c.expectConnectDataAfter("/", recoveryAuthJSON(cd.PID, offset))
 	assert.NotEqual(t, sid, got)
-	assert.False(t, recv(t, rs.sockets).Recovered())
+	assert.False(t, testutil.Recv(t, rs.sockets).Recovered())
 }
 
 func TestRecoveryOffsets(t *testing.T) {
 	rs := newRecoveryServer(t, &RecoveryOptions{}, nil)
 	c := dial(t, rs.testServer, "websocket", nil)
 	c.connect("/", "")
-	s := recv(t, rs.sockets)
+	s := testutil.Recv(t, rs.sockets)
 	ack := func(e *sio.Event) { _ = e.Ack("a") }
 	s.On("ask", ack)
 
@@ -269,11 +270,11 @@ func TestRecoveryOffsets(t *testing.T) {
 	p, args := c.expectEvent("/", "q")
 	assert.Equal(t, 1, args.Len())
 	c.ack("/", p.ID)
-	require.NoError(t, recv(t, done))
+	require.NoError(t, testutil.Recv(t, done))
 	// A volatile event is dropped while the transport is busy: sent until
 	// one arrives (the first, unless a write was still under way).
 	var f frame
-	eventually(t, "a volatile event to arrive", func() bool {
+	testutil.Eventually(t, "a volatile event to arrive", func() bool {
 		require.NoError(t, s.Volatile().Emit("v", 1))
 		var ok bool
 		f, ok = c.tryFrame(time.Second)
@@ -301,7 +302,7 @@ func TestNoRecoveryByDefault(t *testing.T) {
 	var cd connectData
 	require.NoError(t, json.Unmarshal([]byte(text[2:]), &cd))
 	assert.Equal(t, `40{"sid":`+strconv.Quote(cd.SID)+`}`, text, "no pid without recovery")
-	s := recv(t, got)
+	s := testutil.Recv(t, got)
 	require.NoError(t, s.Emit("x", 1))
 	assert.Equal(t, `42["x",1]`, c.nextText())
 	require.NoError(t, ts.Emit("y"))
@@ -310,7 +311,7 @@ func TestNoRecoveryByDefault(t *testing.T) {
 	c2 := dial(t, ts, "websocket", nil)
 	sid2 := c2.connect("/", recoveryAuthJSON("pid", "offset"))
 	assert.NotEqual(t, cd.SID, sid2)
-	assert.False(t, recv(t, got).Recovered())
+	assert.False(t, testutil.Recv(t, got).Recovered())
 }
 
 // TestRecoveryConcurrentBroadcasts checks that packets broadcast while a
@@ -319,12 +320,12 @@ func TestRecoveryConcurrentBroadcasts(t *testing.T) {
 	rs := newRecoveryServer(t, &RecoveryOptions{SkipMiddlewares: true}, nil)
 	c1 := dial(t, rs.testServer, "websocket", nil)
 	_, cd := c1.expectConnectDataAfter("/", "")
-	recv(t, rs.sockets)
+	testutil.Recv(t, rs.sockets)
 	require.NoError(t, rs.Emit("n", -1))
 	_, args := c1.expectEvent("/", "n")
 	offset := lastString(t, args)
 	c1.cut()
-	recv(t, rs.reasons)
+	testutil.Recv(t, rs.reasons)
 
 	const N = 300
 	stop := make(chan struct{})
@@ -342,7 +343,7 @@ func TestRecoveryConcurrentBroadcasts(t *testing.T) {
 	<-stop // reconnect while broadcasts are under way
 	c2 := dial(t, rs.testServer, "websocket", nil)
 	c2.expectConnectDataAfter("/", recoveryAuthJSON(cd.PID, offset))
-	total := recv(t, sent)
+	total := testutil.Recv(t, sent)
 	require.Equal(t, N, total)
 	for want := range N {
 		_, args := c2.expectEvent("/", "n")

@@ -63,69 +63,41 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
+	"github.com/gosio/socketio/sio/internal/ordered"
 	"github.com/gosio/socketio/sio/parser"
 )
 
 // Options configures a Server. The zero value of every field means the
 // official default given in its comment.
 type Options struct {
+	// EngineOptions are the options of the Engine.IO server under the
+	// Socket.IO server (PingInterval, CORS, Transports, Logger, ...; see
+	// engine.Options), promoted: opts.CORS is opts.EngineOptions.CORS. With
+	// AllowEIO3, the clients of socket.io 2.x (Socket.IO protocol revision
+	// 4) are served too: such a client is connected to the main namespace
+	// as soon as its connection opens; it joins another with the auth
+	// payload in the namespace's query string ("/admin?token=abc"), which
+	// becomes the handshake's auth; a refusal by a middleware carries the
+	// error's data, or else its message, instead of {message, data}; there
+	// is no connection state recovery for it. Logger is the server's logger
+	// too (nil means silent).
+	EngineOptions
 	// Path is where the server answers (default "/socket.io/").
 	Path string
 	// ConnectTimeout closes a connection that has joined no namespace
 	// within it (default 45s).
 	ConnectTimeout time.Duration
-	// PingInterval (default 25s), PingTimeout (default 20s),
-	// UpgradeTimeout (default 10s), MaxHTTPBufferSize (default 1e6),
-	// Transports (default polling and websocket), DisallowUpgrades, CORS
-	// (default off) and AllowRequest are the Engine.IO options.
-	PingInterval      time.Duration
-	PingTimeout       time.Duration
-	UpgradeTimeout    time.Duration
-	MaxHTTPBufferSize int64
-	Transports        []string
-	DisallowUpgrades  bool
-	CORS              *engine.CORSOptions
-	AllowRequest      func(r *http.Request) error
-	// GenerateID returns the Engine.IO session id of a new connection
-	// (default: 15 random bytes, URL-safe base64), as upstream's
-	// generateId. MaxQueuedBytes bounds what a connection may have queued
-	// for sending before it is closed (see engine.Options).
-	GenerateID     func(r *http.Request) string
-	MaxQueuedBytes int
-	// AllowEIO3 accepts the clients of socket.io 2.x (Engine.IO protocol
-	// revision 3, Socket.IO protocol revision 4), as upstream's allowEIO3
-	// (default false). Such a client is connected to the main namespace as
-	// soon as its connection opens; it joins another with the auth payload
-	// in the namespace's query string ("/admin?token=abc"), which becomes
-	// the handshake's auth; a refusal by a middleware carries the error's
-	// data, or else its message, instead of {message, data}; there is no
-	// connection state recovery for it.
-	AllowEIO3 bool
-	// Cookie (sticky-session cookie, default off), HTTPCompression
-	// (default threshold 1024 bytes), DisableHTTPCompression,
-	// PerMessageDeflate (default off), PerMessageDeflateThreshold (default
-	// 1024), OnInitialHeaders, OnHeaders and OnConnectionError are the
-	// Engine.IO options of the same names (see package engine).
-	Cookie                     *engine.CookieOptions
-	HTTPCompression            *engine.HTTPCompressionOptions
-	DisableHTTPCompression     bool
-	PerMessageDeflate          bool
-	PerMessageDeflateThreshold int
-	OnInitialHeaders           func(h http.Header, r *http.Request)
-	OnHeaders                  func(h http.Header, r *http.Request)
-	OnConnectionError          func(engine.ConnectionError)
 	// MaxAttachments is the most binary attachments a packet may announce (default 10).
 	MaxAttachments int
 	// Adapter creates each namespace's adapter (default NewMemoryAdapter).
 	Adapter AdapterFactory
-	// Logger receives logs; nil means silent.
-	Logger *slog.Logger
 	// ConnectionStateRecovery turns on connection state recovery (off when
 	// nil): a client whose connection was lost gets back its socket id,
 	// rooms and data, and the events it missed, when it reconnects in time.
 	ConnectionStateRecovery *RecoveryOptions
 	// CleanupEmptyChildNamespaces removes a child namespace of a dynamic
-	// namespace (OfRegexp, OfFunc) when its last socket leaves (default false).
+	// namespace (OfRegexp, OfFunc) when its last socket leaves (upstream's
+	// cleanupEmptyChildNamespaces; default false).
 	CleanupEmptyChildNamespaces bool
 	// Parser is the format of packets on the wire (default parser.JSON(),
 	// the official default); clients must use the same, as with the
@@ -133,6 +105,14 @@ type Options struct {
 	// sio/parser/msgpack).
 	Parser parser.Parser
 }
+
+// EngineOptions are the Engine.IO options, named here so that a server can
+// be configured without importing package engine.
+type EngineOptions = engine.Options
+
+// CORSOptions are the cross-origin settings (Options.CORS; see
+// engine.CORSOptions).
+type CORSOptions = engine.CORSOptions
 
 // RecoveryOptions configures connection state recovery (see the official
 // documentation of connectionStateRecovery).
@@ -157,9 +137,7 @@ type Server struct {
 	conns          map[*conn]struct{}
 	closed         bool
 	adaptersClosed bool
-	// dynamic namespaces
-	parents         []*Namespace
-	cleanupChildren bool
+	parents        []*Namespace // dynamic namespaces
 
 	// ctx ends when the server is closed; adapter calls made on behalf of
 	// the server (persisting sessions) use it.
@@ -177,10 +155,8 @@ type Server struct {
 	obs   observers
 	onNsp []func(*Namespace)
 
-	goMu    sync.Mutex
-	stopped bool           // no goroutine may start any more
-	idle    []chan func()  // parked goroutines, waiting for work (see spawn)
-	wg      sync.WaitGroup // handler queues and connect goroutines
+	// pool runs the handler queues and the connect goroutines.
+	pool ordered.Pool
 }
 
 // New returns a server configured by opts (nil means all defaults). The
@@ -214,40 +190,18 @@ func New(opts *Options) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		opts:            o,
-		log:             o.Logger,
-		nsps:            make(map[string]*Namespace),
-		conns:           make(map[*conn]struct{}),
-		cleanupChildren: o.CleanupEmptyChildNamespaces,
-		parser:          o.Parser,
-		textWire:        o.Parser == nil,
-		ctx:             ctx,
-		cancel:          cancel,
+		opts:     o,
+		log:      o.Logger,
+		nsps:     make(map[string]*Namespace),
+		conns:    make(map[*conn]struct{}),
+		parser:   o.Parser,
+		textWire: o.Parser == nil,
+		ctx:      ctx,
+		cancel:   cancel,
 	}
 	s.obs.log = o.Logger
-	s.eng = engine.NewServer(&engine.Options{
-		PingInterval:      o.PingInterval,
-		PingTimeout:       o.PingTimeout,
-		UpgradeTimeout:    o.UpgradeTimeout,
-		MaxHTTPBufferSize: o.MaxHTTPBufferSize,
-		Transports:        o.Transports,
-		DisallowUpgrades:  o.DisallowUpgrades,
-		CORS:              o.CORS,
-		AllowRequest:      o.AllowRequest,
-		GenerateID:        o.GenerateID,
-		MaxQueuedBytes:    o.MaxQueuedBytes,
-		AllowEIO3:         o.AllowEIO3,
-		Logger:            o.Logger,
-
-		Cookie:                     o.Cookie,
-		HTTPCompression:            o.HTTPCompression,
-		DisableHTTPCompression:     o.DisableHTTPCompression,
-		PerMessageDeflate:          o.PerMessageDeflate,
-		PerMessageDeflateThreshold: o.PerMessageDeflateThreshold,
-		OnInitialHeaders:           o.OnInitialHeaders,
-		OnHeaders:                  o.OnHeaders,
-		OnConnectionError:          o.OnConnectionError,
-	})
+	s.pool.Park = maxIdleWorkers
+	s.eng = engine.NewServer(&o.EngineOptions)
 	if s.parser == nil {
 		s.parser = parser.JSON()
 	}
@@ -388,7 +342,7 @@ func (s *Server) Close() error {
 	s.closeSockets()
 	err := s.eng.Close()
 	s.stop()
-	s.wg.Wait()
+	s.pool.Wait()
 	s.closeAdapters()
 	return err
 }
@@ -424,7 +378,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.eng.Shutdown(ctx)
 	s.stop()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.pool.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -438,87 +392,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // stop forbids new goroutines; what runs goes on until it returns.
 func (s *Server) stop() {
-	s.goMu.Lock()
-	s.stopped = true
-	idle := s.idle
-	s.idle = nil
-	s.goMu.Unlock()
-	for _, w := range idle {
-		w <- nil // never blocks: an idle goroutine's channel is empty
-	}
+	s.pool.Stop()
 	s.cancel()
 }
 
 // maxIdleWorkers bounds the goroutines kept parked for the next handler
 // run (a few KiB of stack each).
 const maxIdleWorkers = 256
-
-// spawn runs fn on a goroutine counted by s.wg: one parked after running
-// something else, or a new one. A goroutine that ran handlers has the stack
-// they need, where a new one starts small and would grow (copying its
-// stack) on nearly every message. It reports false, and does nothing, once
-// the server is stopped.
-func (s *Server) spawn(fn func()) bool {
-	s.goMu.Lock()
-	if s.stopped {
-		s.goMu.Unlock()
-		return false
-	}
-	if n := len(s.idle); n > 0 {
-		w := s.idle[n-1]
-		s.idle[n-1] = nil
-		s.idle = s.idle[:n-1]
-		s.goMu.Unlock()
-		w <- fn // never blocks: the channel has room for one
-		return true
-	}
-	s.wg.Add(1)
-	s.goMu.Unlock()
-	go s.work(fn)
-	return true
-}
-
-// presizeStack makes sure the goroutine has the stack a handler needs
-// (encoding its replies included), growing it here, where its stack holds
-// two frames, rather than deep in the handler, where growing copies and
-// adjusts many: a new goroutine starts with a small stack, and a parked one
-// has its stack shrunk by the garbage collector.
-//
-// The frame is reserved on entry, which grows the stack if it is short,
-// and only zeroed in the branch, which never runs.
-//
-//go:noinline
-func presizeStack(never bool) {
-	if never {
-		var frame [5 << 10]byte
-		touchStack(frame[:])
-	}
-}
-
-//go:noinline
-func touchStack(b []byte) { b[len(b)-1] = 1 }
-
-// work runs fn, then whatever spawn hands it, parking in between, until
-// the server stops or enough goroutines are parked already.
-func (s *Server) work(fn func()) {
-	defer s.wg.Done()
-	var w chan func()
-	for fn != nil {
-		presizeStack(false)
-		fn()
-		s.goMu.Lock()
-		if s.stopped || len(s.idle) >= maxIdleWorkers {
-			s.goMu.Unlock()
-			return
-		}
-		if w == nil {
-			w = make(chan func(), 1)
-		}
-		s.idle = append(s.idle, w)
-		s.goMu.Unlock()
-		fn = <-w
-	}
-}
 
 func (s *Server) closeSockets() {
 	s.mu.Lock()

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 	"github.com/gosio/socketio/sio/parser"
 )
 
@@ -57,7 +59,7 @@ func TestNamespaces(t *testing.T) {
 		xID := c.connect("/x", "")
 		assert.NotEqual(t, rootID, xID)
 		assert.NotEqual(t, c.sid, rootID, "the socket id is not the Engine.IO id")
-		sr, sx := recv(t, root), recv(t, x)
+		sr, sx := testutil.Recv(t, root), testutil.Recv(t, x)
 		assert.Equal(t, rootID, sr.ID())
 		assert.Equal(t, xID, sx.ID())
 		assert.Equal(t, "/x", sx.Namespace().Name())
@@ -75,7 +77,7 @@ func TestNamespaces(t *testing.T) {
 
 		// Leaving /x keeps / working.
 		c.sendRaw("41/x,")
-		eventually(t, "the /x socket to leave", func() bool { return ts.Of("/x").SocketsCount() == 0 })
+		testutil.Eventually(t, "the /x socket to leave", func() bool { return ts.Of("/x").SocketsCount() == 0 })
 		assert.False(t, sx.Connected())
 		assert.True(t, sr.Connected())
 		c.emit("/", -1, "hello")
@@ -122,7 +124,7 @@ func TestMiddlewaresRunInOrder(t *testing.T) {
 	c := dial(t, ts, "websocket", nil)
 	c.connect("/", "")
 	c.connect("/x", "")
-	recv(t, got)
+	testutil.Recv(t, got)
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"a:/", "b:/", "c:/", "x1:/x", "x2:/x"}, order)
@@ -175,7 +177,7 @@ func TestHandshake(t *testing.T) {
 		h.Set("Origin", "http://example.com")
 		c := dial(t, ts, tr, &dialOptions{query: url.Values{"foo": {"bar"}}, header: h})
 		c.connect("/", `{"token":"abc","n":1}`)
-		s := recv(t, got)
+		s := testutil.Recv(t, got)
 		hs := s.Handshake()
 		assert.Equal(t, "yes", hs.Headers.Get("X-Test"))
 		assert.Equal(t, "bar", hs.Query.Get("foo"))
@@ -204,7 +206,7 @@ func TestHandshakeDefaultAuth(t *testing.T) {
 	got := sockets(ts.Of("/"))
 	c := dial(t, ts, "websocket", nil)
 	c.connect("/", "")
-	assert.Equal(t, "{}", string(recv(t, got).Handshake().Auth))
+	assert.Equal(t, "{}", string(testutil.Recv(t, got).Handshake().Auth))
 }
 
 func TestEventAndAck(t *testing.T) {
@@ -229,10 +231,10 @@ func TestEventAndAck(t *testing.T) {
 		c.connect("/", "")
 		c.emit("/", 7, "add", 2, 3)
 		assert.Equal(t, `437[5,"done"]`, c.nextText())
-		assert.NoError(t, recv(t, errs))
-		assert.ErrorIs(t, recv(t, errs), sio.ErrAckSent)
+		assert.NoError(t, testutil.Recv(t, errs))
+		assert.ErrorIs(t, testutil.Recv(t, errs), sio.ErrAckSent)
 		c.emit("/", -1, "noack")
-		assert.ErrorIs(t, recv(t, errs), sio.ErrNoAck)
+		assert.ErrorIs(t, testutil.Recv(t, errs), sio.ErrNoAck)
 	})
 }
 
@@ -242,7 +244,7 @@ func TestEmitWithAck(t *testing.T) {
 		got := sockets(ts.Of("/"))
 		c := dial(t, ts, tr, nil)
 		c.connect("/", "")
-		s := recv(t, got)
+		s := testutil.Recv(t, got)
 
 		// Blocking form, answered.
 		type result struct {
@@ -258,7 +260,7 @@ func TestEmitWithAck(t *testing.T) {
 		require.True(t, p.HasID)
 		assert.JSONEq(t, `"q1"`, string(args.Raw(0)))
 		c.ack("/", p.ID, "answer", 42)
-		r := recv(t, res)
+		r := testutil.Recv(t, res)
 		require.NoError(t, r.err)
 		var (
 			s1 string
@@ -287,14 +289,14 @@ func TestEmitWithAck(t *testing.T) {
 		require.NoError(t, s.EmitWithAckFunc("question", func(a sio.Args, err error) { cb <- result{a, err} }, "q4"))
 		p, _ = c.expectEvent("/", "question")
 		c.ack("/", p.ID, "cb")
-		r = recv(t, cb)
+		r = testutil.Recv(t, cb)
 		require.NoError(t, r.err)
 		assert.JSONEq(t, `"cb"`, string(r.args.Raw(0)))
 
 		// Callback form with a timeout, not answered.
 		require.NoError(t, s.Timeout(30*time.Millisecond).EmitWithAckFunc("question", func(a sio.Args, err error) { cb <- result{a, err} }, "q5"))
 		c.expectEvent("/", "question")
-		assert.ErrorIs(t, recv(t, cb).err, sio.ErrAckTimeout)
+		assert.ErrorIs(t, testutil.Recv(t, cb).err, sio.ErrAckTimeout)
 
 		// Pending when the socket disconnects.
 		go func() {
@@ -305,8 +307,8 @@ func TestEmitWithAck(t *testing.T) {
 		require.NoError(t, s.EmitWithAckFunc("question", func(a sio.Args, err error) { cb <- result{a, err} }, "q7"))
 		c.expectEvent("/", "question")
 		c.sendRaw("41")
-		assert.ErrorIs(t, recv(t, res).err, sio.ErrDisconnected)
-		assert.ErrorIs(t, recv(t, cb).err, sio.ErrDisconnected)
+		assert.ErrorIs(t, testutil.Recv(t, res).err, sio.ErrDisconnected)
+		assert.ErrorIs(t, testutil.Recv(t, cb).err, sio.ErrDisconnected)
 
 		// Once disconnected, emitting fails.
 		assert.ErrorIs(t, s.Emit("x"), sio.ErrDisconnected)
@@ -408,7 +410,7 @@ func TestRooms(t *testing.T) {
 		for i := range cs {
 			cs[i] = dial(t, ts, tr, nil)
 			cs[i].connect("/", "")
-			ss[i] = recv(t, got)
+			ss[i] = testutil.Recv(t, got)
 		}
 		// 0: a; 1: a, b; 2: b; 3: none
 		ss[0].Join("a")
@@ -495,7 +497,7 @@ func TestBroadcastEncodedOnce(t *testing.T) {
 	for range 3 {
 		c := dial(t, ts, "websocket", nil)
 		c.connect("/", "")
-		recv(t, got)
+		testutil.Recv(t, got)
 		cs = append(cs, c)
 	}
 	require.NoError(t, ts.Emit("hello", map[string]any{"k": []byte{1, 2}}))
@@ -544,7 +546,7 @@ func TestBinary(t *testing.T) {
 		c.connect("/", "")
 
 		c.emit("/", 3, "upload", []byte{7, 8}, map[string]any{"inner": []byte{9}})
-		r := recv(t, gotBin)
+		r := testutil.Recv(t, gotBin)
 		assert.Equal(t, []byte{7, 8}, r.data)
 		assert.Equal(t, []byte{9}, r.inner)
 		assert.Equal(t, `462-3["ok",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, c.nextText())
@@ -563,7 +565,7 @@ func TestBinaryAckFromClient(t *testing.T) {
 	got := sockets(ts.Of("/"))
 	c := dial(t, ts, "polling", nil)
 	c.connect("/", "")
-	s := recv(t, got)
+	s := testutil.Recv(t, got)
 	res := make(chan sio.Args, 1)
 	go func() {
 		a, err := s.EmitWithAck(context.Background(), "give")
@@ -572,7 +574,7 @@ func TestBinaryAckFromClient(t *testing.T) {
 	}()
 	p, _ := c.expectEvent("/", "give")
 	c.ack("/", p.ID, map[string]any{"file": []byte("abc")})
-	a := recv(t, res)
+	a := testutil.Recv(t, res)
 	var v struct {
 		File []byte `json:"file"`
 	}
@@ -593,16 +595,16 @@ func TestServerDisconnect(t *testing.T) {
 		c := dial(t, ts, tr, nil)
 		c.connect("/", "")
 		c.connect("/x", "")
-		sr, sx := recv(t, root), recv(t, x)
+		sr, sx := testutil.Recv(t, root), testutil.Recv(t, x)
 
 		sx.Disconnect()
 		assert.Equal(t, "41/x,", c.nextText())
-		assert.Equal(t, "/x server namespace disconnect", recv(t, reasons))
+		assert.Equal(t, "/x server namespace disconnect", testutil.Recv(t, reasons))
 		sx.Disconnect() // no-op
 		c.syncNone("/")
 		sr.Disconnect()
 		assert.Equal(t, "41", c.nextText())
-		assert.Equal(t, "/ server namespace disconnect", recv(t, reasons))
+		assert.Equal(t, "/ server namespace disconnect", testutil.Recv(t, reasons))
 		// The connection stays open: joining again works.
 		c.connect("/", "")
 	})
@@ -643,7 +645,7 @@ func TestServerDisconnectClose(t *testing.T) {
 		c := dial(t, ts, tr, nil)
 		c.connect("/", "")
 		c.connect("/x", "")
-		sr, _ := recv(t, root), recv(t, x)
+		sr, _ := testutil.Recv(t, root), testutil.Recv(t, x)
 		sr.CloseConnection()
 		var texts []string
 		for _, f := range c.expectClosed() {
@@ -651,8 +653,8 @@ func TestServerDisconnectClose(t *testing.T) {
 		}
 		assert.Subset(t, texts, []string{"1", "1/x,"}, "a DISCONNECT per namespace")
 		assert.ElementsMatch(t, []string{"/ server namespace disconnect", "/x server namespace disconnect"},
-			[]string{recv(t, reasons), recv(t, reasons)})
-		eventually(t, "the session to end", func() bool { return ts.Engine().ClientsCount() == 0 })
+			[]string{testutil.Recv(t, reasons), testutil.Recv(t, reasons)})
+		testutil.Eventually(t, "the session to end", func() bool { return ts.Engine().ClientsCount() == 0 })
 	})
 }
 
@@ -676,11 +678,11 @@ func TestDisconnectingSeesRooms(t *testing.T) {
 	c := dial(t, ts, "websocket", nil)
 	id := c.connect("/", "")
 	c.sendRaw("41")
-	d := recv(t, ding)
+	d := testutil.Recv(t, ding)
 	assert.ElementsMatch(t, []Room{id, "r1", "r2"}, d.rooms)
 	assert.False(t, d.connected)
 	assert.True(t, d.ctxDone)
-	assert.Empty(t, recv(t, dis).rooms)
+	assert.Empty(t, testutil.Recv(t, dis).rooms)
 	assert.Empty(t, ts.Of("/").Adapter().Rooms(), "no room left behind")
 }
 
@@ -700,7 +702,7 @@ func TestDisconnectReasons(t *testing.T) {
 		{"transport close", nil, func(t *testing.T, _ *testServer, c *tclient, _ *Socket) {
 			c.cut()
 		}, sio.ReasonTransportClose},
-		{"ping timeout", &Options{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond}, func(t *testing.T, _ *testServer, c *tclient, _ *Socket) {
+		{"ping timeout", &Options{EngineOptions: EngineOptions{PingInterval: 20 * time.Millisecond, PingTimeout: 20 * time.Millisecond}}, func(t *testing.T, _ *testServer, c *tclient, _ *Socket) {
 			c.setNoPong()
 		}, sio.ReasonPingTimeout},
 		{"server shutting down", nil, func(t *testing.T, ts *testServer, _ *tclient, _ *Socket) {
@@ -715,9 +717,9 @@ func TestDisconnectReasons(t *testing.T) {
 			ts.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
 			c := dial(t, ts, "websocket", nil)
 			c.connect("/", "")
-			s := recv(t, got)
+			s := testutil.Recv(t, got)
 			tc.do(t, ts, c, s)
-			assert.Equal(t, tc.reason, recv(t, reasons))
+			assert.Equal(t, tc.reason, testutil.Recv(t, reasons))
 			assert.False(t, s.Connected())
 			assert.Error(t, s.Context().Err())
 		})
@@ -731,7 +733,7 @@ func TestTransportCloseReasonPolling(t *testing.T) {
 	c := dial(t, ts, "polling", nil)
 	c.connect("/", "")
 	c.sendRaw("1") // the Engine.IO close packet
-	assert.Equal(t, sio.ReasonTransportClose, recv(t, reasons))
+	assert.Equal(t, sio.ReasonTransportClose, testutil.Recv(t, reasons))
 }
 
 func TestCloseAndShutdownLeaveNoGoroutines(t *testing.T) {
@@ -742,7 +744,7 @@ func TestCloseAndShutdownLeaveNoGoroutines(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			ignore := goleak.IgnoreCurrent()
-			srv := New(&Options{PingInterval: 50 * time.Millisecond})
+			srv := New(&Options{EngineOptions: EngineOptions{PingInterval: 50 * time.Millisecond}})
 			ts := &testServer{Server: srv, hs: httptest.NewServer(srv)}
 			got := sockets(srv.Of("/"))
 			reasons := make(chan string, 8)
@@ -757,7 +759,7 @@ func TestCloseAndShutdownLeaveNoGoroutines(t *testing.T) {
 			for _, tr := range transports {
 				c := dial(t, ts, tr, nil)
 				c.connect("/", "")
-				recv(t, got)
+				testutil.Recv(t, got)
 				cs = append(cs, c)
 			}
 			cs[0].emit("/", -1, "block")
@@ -769,7 +771,7 @@ func TestCloseAndShutdownLeaveNoGoroutines(t *testing.T) {
 				require.NoError(t, srv.Close())
 			}
 			for range cs {
-				assert.Equal(t, sio.ReasonServerShuttingDown, recv(t, reasons))
+				assert.Equal(t, sio.ReasonServerShuttingDown, testutil.Recv(t, reasons))
 			}
 			for _, c := range cs {
 				c.expectClosed()
@@ -798,13 +800,45 @@ func TestConnectTimeout(t *testing.T) {
 	})
 }
 
+// TestEngineOptionsReachTheEngine: the Engine.IO options set on the server
+// are the engine's, with nothing lost on the way (they are not copied field
+// by field); a CORS option needs no import of package engine.
+func TestEngineOptionsReachTheEngine(t *testing.T) {
+	cors := &CORSOptions{Origin: []string{"https://a.example"}, Credentials: true}
+	opts := &Options{EngineOptions: EngineOptions{
+		PingInterval:               time.Minute,
+		PingTimeout:                2 * time.Minute,
+		UpgradeTimeout:             3 * time.Minute,
+		MaxHTTPBufferSize:          12345,
+		Transports:                 []string{"websocket"},
+		DisallowUpgrades:           true,
+		CORS:                       cors,
+		MaxQueuedBytes:             4096,
+		AllowEIO3:                  true,
+		DisableHTTPCompression:     true,
+		PerMessageDeflate:          true,
+		PerMessageDeflateThreshold: 77,
+	}}
+	opts.Logger = slog.New(slog.DiscardHandler) // promoted, as every engine option
+	srv := New(opts)
+	t.Cleanup(func() { _ = srv.Close() })
+	got := srv.Engine().Options()
+	want := opts.EngineOptions
+	assert.Same(t, opts.Logger, got.Logger)
+	assert.Same(t, cors, got.CORS)
+	got.Logger, got.CORS, want.Logger, want.CORS = nil, nil, nil, nil
+	assert.Equal(t, want, got)
+}
+
 func TestGenerateIDAndMaxQueuedBytes(t *testing.T) {
 	var n atomic.Int32
 	ts := newTestServer(t, &Options{
-		GenerateID: func(*http.Request) string {
-			return "custom-" + strconv.Itoa(int(n.Add(1)))
+		EngineOptions: EngineOptions{
+			GenerateID: func(*http.Request) string {
+				return "custom-" + strconv.Itoa(int(n.Add(1)))
+			},
+			MaxQueuedBytes: 1 << 10,
 		},
-		MaxQueuedBytes: 1 << 10,
 	})
 	assert.Equal(t, 1<<10, ts.Engine().Options().MaxQueuedBytes)
 	for _, tr := range []string{"polling", "websocket"} {

@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 )
 
 // Soak test counts: WebSocket connect/disconnect cycles and abandoned
@@ -50,8 +51,10 @@ func TestSoak(t *testing.T) {
 		// Abandoned polling sessions end after PingInterval+PingTimeout.
 		// A session must outlive its three requests on a loaded CI
 		// machine under -race (200 ms did not, once).
-		PingInterval: 500 * time.Millisecond,
-		PingTimeout:  500 * time.Millisecond,
+		EngineOptions: EngineOptions{
+			PingInterval: 500 * time.Millisecond,
+			PingTimeout:  500 * time.Millisecond,
+		},
 	})
 	srv := ts.Server
 	srv.OnConnection(func(s *Socket) {
@@ -94,7 +97,7 @@ func TestSoak(t *testing.T) {
 			t.FailNow()
 		}
 		httpc.CloseIdleConnections()
-		eventually(t, "every session to end", func() bool { return srv.Engine().ClientsCount() == 0 && srv.Of("/").SocketsCount() == 0 })
+		testutil.Eventually(t, "every session to end", func() bool { return srv.Engine().ClientsCount() == 0 && srv.Of("/").SocketsCount() == 0 })
 		t.Logf("%d WebSocket cycles, %d abandoned polling sessions: %v", wsCycles, pollSessions, time.Since(start).Round(time.Millisecond))
 	}
 
@@ -129,9 +132,7 @@ func soakUsage(srv *Server) (int, uint64) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	srv.goMu.Lock()
-	parked := len(srv.idle)
-	srv.goMu.Unlock()
+	parked := srv.pool.Parked()
 	return runtime.NumGoroutine() - parked, ms.HeapAlloc
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/internal/testutil"
 )
 
 // TestPollingInvalidUTF8ReachesWebSocketValid: a polling client sends an
@@ -29,10 +30,10 @@ func TestPollingInvalidUTF8ReachesWebSocketValid(t *testing.T) {
 	})
 	ws := dial(t, ts, "websocket", nil)
 	ws.connect("/", "")
-	recv(t, got)
+	testutil.Recv(t, got)
 	poll := dial(t, ts, "polling", nil)
 	poll.connect("/", "")
-	recv(t, got)
+	testutil.Recv(t, got)
 
 	poll.sendRaw("42[\"chat\",\"a\xffb\xed\xa0\x80c\xe2\x82\"]")
 	text := ws.nextText()

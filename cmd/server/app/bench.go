@@ -15,7 +15,7 @@ func NewBench(logger *slog.Logger) *server.Server { return NewBenchAdapter(logge
 // NewBenchAdapter is NewBench on the adapter made by adapter (nil: the
 // in-memory adapter), for a cluster of bench servers.
 func NewBenchAdapter(logger *slog.Logger, adapter server.AdapterFactory) *server.Server {
-	return NewBenchOptions(&server.Options{Logger: logger, Adapter: adapter})
+	return NewBenchOptions(&server.Options{EngineOptions: server.EngineOptions{Logger: logger}, Adapter: adapter})
 }
 
 // NewBenchOptions is NewBench configured by opts (the parser, for one).

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gosio/socketio/sio"
-	"github.com/gosio/socketio/sio/engine"
 	"github.com/gosio/socketio/sio/server"
 )
 
@@ -51,11 +50,13 @@ func NewCluster(name string, adapter server.AdapterFactory, logger *slog.Logger)
 // client that reconnects to any node gets its session back.
 func NewClusterRecovery(name string, adapter server.AdapterFactory, logger *slog.Logger, recovery bool) *Cluster {
 	opts := &server.Options{
-		PingInterval: clusterPingInterval,
-		PingTimeout:  clusterPingTimeout,
-		CORS:         &engine.CORSOptions{Origin: []string{"*"}},
-		Adapter:      adapter,
-		Logger:       logger,
+		EngineOptions: server.EngineOptions{
+			PingInterval: clusterPingInterval,
+			PingTimeout:  clusterPingTimeout,
+			CORS:         &server.CORSOptions{Origin: []string{"*"}},
+			Logger:       logger,
+		},
+		Adapter: adapter,
 	}
 	if recovery {
 		opts.ConnectionStateRecovery = &server.RecoveryOptions{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}

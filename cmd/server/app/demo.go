@@ -171,7 +171,7 @@ func NewDemoAdapter(ctx context.Context, logger *slog.Logger, webDir string, ada
 		return nil, err
 	}
 	d := &Demo{
-		IO:     server.New(&server.Options{Logger: logger, MaxHTTPBufferSize: 1e6, Adapter: adapter}),
+		IO:     server.New(&server.Options{EngineOptions: server.EngineOptions{Logger: logger, MaxHTTPBufferSize: 1e6}, Adapter: adapter}),
 		logger: logger,
 		rooms:  make(map[string]*demoRoom),
 		mux:    http.NewServeMux(),

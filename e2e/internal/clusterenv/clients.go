@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/internal/nodeenv"
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
 	"github.com/gosio/socketio/transport/native"

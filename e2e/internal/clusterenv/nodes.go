@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/internal/nodeenv"
 )
 
 // Node kinds.

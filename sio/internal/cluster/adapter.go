@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/jsval"
+	"github.com/gosio/socketio/sio/internal/ordered"
 	"github.com/gosio/socketio/sio/parser"
 	"github.com/gosio/socketio/sio/server"
 )
@@ -141,7 +142,7 @@ type Adapter struct {
 	cancel   context.CancelFunc
 	requests Requests
 	acks     AckRequests
-	handlers Serial
+	handlers ordered.Queue[ordered.Func]
 }
 
 // NewAdapter returns the cluster adapter of nsp over t (set with SetTransport
@@ -561,7 +562,7 @@ func FirstArg(args sio.Args) (any, error) {
 // received [event, ...args], on handlers. With reply, the event asks for
 // an acknowledgement, of which only the first is sent, with its first
 // argument.
-func DeliverServerSideEmit(nsp *server.Namespace, handlers *Serial, packet []any, reply func(v any)) error {
+func DeliverServerSideEmit(nsp *server.Namespace, handlers *ordered.Queue[ordered.Func], packet []any, reply func(v any)) error {
 	name, ok := packet[0].(string)
 	if !ok {
 		return malformed("server-side event name is not a string")
@@ -588,6 +589,6 @@ func DeliverServerSideEmit(nsp *server.Namespace, handlers *Serial, packet []any
 			return nil
 		}
 	}
-	handlers.Go(func() { nsp.DeliverServerSideEmit(e) })
+	handlers.Post(func() { nsp.DeliverServerSideEmit(e) })
 	return nil
 }

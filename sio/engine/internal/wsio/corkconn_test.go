@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -204,5 +206,5 @@ func TestCorkConnCloseFrameGoesOut(t *testing.T) {
 	pending, err := c.tryUncork()
 	require.NoError(t, err)
 	require.False(t, pending)
-	assert.Equal(t, append(bytes.Clone(text), closeFrame...), <-written)
+	assert.Equal(t, append(bytes.Clone(text), closeFrame...), testutil.Recv(t, written))
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gosio/socketio/e2e/internal/nodeenv"
+	"github.com/gosio/socketio/internal/nodeenv"
 )
 
 func TestDir(t *testing.T) {

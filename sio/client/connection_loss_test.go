@@ -4,20 +4,22 @@ package client_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	neturl "net/url"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+
 	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/client"
+	"github.com/gosio/socketio/sio/internal/testutil"
 	"github.com/gosio/socketio/transport/native"
 )
 
@@ -303,13 +305,13 @@ func TestInteropPingTimeout(t *testing.T) {
 				a.Manager().OnPing(func() { pings <- struct{}{} })
 				missed := record(a, "missed")
 				require.NoError(t, a.Connect(ctx))
-				assert.False(t, recv(t, connects))
+				assert.False(t, testutil.Recv(t, connects))
 				id := a.ID()
 				require.Eventually(t, func() bool { return a.Manager().TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 				_, err = a.EmitWithAck(ctx, "join", "r")
 				require.NoError(t, err)
 				// The server's heartbeat reaches the client.
-				recv(t, pings)
+				testutil.Recv(t, pings)
 
 				b, err := client.Dial(ctx, srv.URL+nsp, &client.Options{Transport: native.New(nil)})
 				require.NoError(t, err)
@@ -320,12 +322,12 @@ func TestInteropPingTimeout(t *testing.T) {
 				for len(pings) > 0 {
 					<-pings
 				}
-				recv(t, pings)
+				testutil.Recv(t, pings)
 				start := time.Now()
 				bh.silence()
-				assert.Equal(t, sio.ReasonPingTimeout, recv(t, disc))
+				assert.Equal(t, sio.ReasonPingTimeout, testutil.Recv(t, disc))
 				elapsed := time.Since(start)
-				assert.Equal(t, sio.ReasonPingTimeout, recv(t, closes))
+				assert.Equal(t, sio.ReasonPingTimeout, testutil.Recv(t, closes))
 				assert.GreaterOrEqual(t, elapsed, 1500*time.Millisecond)
 				assert.Less(t, elapsed, 5*time.Second)
 				assert.False(t, a.Connected())
@@ -339,10 +341,10 @@ func TestInteropPingTimeout(t *testing.T) {
 				require.NoError(t, err)
 
 				bh.resume()
-				assert.True(t, recv(t, connects), "recovered after the ping timeout")
+				assert.True(t, testutil.Recv(t, connects), "recovered after the ping timeout")
 				assert.Equal(t, id, a.ID())
-				assert.Equal(t, 1, firstArg[int](t, recv(t, missed)))
-				assert.Equal(t, 2, firstArg[int](t, recv(t, missed)))
+				assert.Equal(t, 1, firstArg[int](t, testutil.Recv(t, missed)))
+				assert.Equal(t, 2, firstArg[int](t, testutil.Recv(t, missed)))
 				args, err := a.EmitWithAck(ctx, "echo", "alive")
 				require.NoError(t, err)
 				assert.Equal(t, "alive", firstArg[string](t, &sio.Event{Args: args}))
@@ -380,7 +382,7 @@ func TestInteropGoServerDrops(t *testing.T) {
 					back := record(a, "message-back")
 					missed := record(a, "missed")
 					require.NoError(t, a.Connect(ctx))
-					assert.False(t, recv(t, connects))
+					assert.False(t, testutil.Recv(t, connects))
 					id := a.ID()
 					_, err = a.EmitWithAck(ctx, "join", "r")
 					require.NoError(t, err)
@@ -393,7 +395,7 @@ func TestInteropGoServerDrops(t *testing.T) {
 					case "reset-connections":
 						assert.Positive(t, srv.gos.ResetConnections())
 					}
-					assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, recv(t, disc))
+					assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, testutil.Recv(t, disc))
 					assert.True(t, a.Active())
 
 					const n = 30
@@ -415,133 +417,19 @@ func TestInteropGoServerDrops(t *testing.T) {
 					require.NoError(t, io.Of(nsp).To("r").Emit("missed", "while away"))
 					srv.gos.SetDown(false)
 
-					assert.True(t, recv(t, connects), "recovered")
+					assert.True(t, testutil.Recv(t, connects), "recovered")
 					assert.Equal(t, id, a.ID())
-					assert.Equal(t, "while away", firstArg[string](t, recv(t, missed)))
-					assert.Equal(t, []any{"buffered ack"}, values(t, recv(t, acked)))
+					assert.Equal(t, "while away", firstArg[string](t, testutil.Recv(t, missed)))
+					assert.Equal(t, []any{"buffered ack"}, values(t, testutil.Recv(t, acked)))
 					for i := range n {
-						require.Equal(t, i, firstArg[int](t, recv(t, back)))
+						require.Equal(t, i, firstArg[int](t, testutil.Recv(t, back)))
 					}
 					require.NoError(t, a.Emit("message", "end"))
-					assert.Equal(t, "end", firstArg[string](t, recv(t, back)), "no volatile emit, no duplicate")
+					assert.Equal(t, "end", firstArg[string](t, testutil.Recv(t, back)), "no volatile emit, no duplicate")
 					require.Eventually(t, func() bool { return m.TransportName() == mode.want }, waitFor, 5*time.Millisecond)
 					assert.Empty(t, missed)
 				})
 			}
 		})
 	}
-}
-
-// upgradeHold wraps a Transport so that the upgrade waits for the test: the
-// WebSocket dial until dial is closed (so that the socket can connect on
-// polling first), then the upgrade packet ("5", sent once the probe was
-// answered and polling paused) until release is closed: the server then has
-// a session on polling with no GET to answer and an upgrade under way,
-// deterministically.
-type upgradeHold struct {
-	inner    client.Transport
-	dial     chan struct{}
-	heldOnce sync.Once
-	held     chan struct{} // closed when "5" is waiting
-	release  chan struct{}
-}
-
-func newUpgradeHold(inner client.Transport) *upgradeHold {
-	return &upgradeHold{inner: inner, dial: make(chan struct{}), held: make(chan struct{}), release: make(chan struct{})}
-}
-
-func (u *upgradeHold) Do(ctx context.Context, req *client.Request) ([]byte, error) {
-	return u.inner.Do(ctx, req)
-}
-
-func (u *upgradeHold) DialWebSocket(ctx context.Context, url string, h map[string][]string) (client.WebSocket, error) {
-	select {
-	case <-u.dial:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	ws, err := u.inner.DialWebSocket(ctx, url, h)
-	if err != nil {
-		return nil, err
-	}
-	return &holdSocket{WebSocket: ws, u: u}, nil
-}
-
-type holdSocket struct {
-	client.WebSocket
-	u *upgradeHold
-}
-
-func (w *holdSocket) Write(ctx context.Context, binary bool, data []byte) error {
-	if !binary && string(data) == "5" {
-		w.u.heldOnce.Do(func() { close(w.u.held) })
-		select {
-		case <-w.u.release:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return w.WebSocket.Write(ctx, binary, data)
-}
-
-// TestInteropQueuedDuringUpgrade: what the server sends while an upgrade is
-// under way and no GET is pending (the client paused polling) is flushed on
-// the WebSocket once the upgrade completes, in order, a DISCONNECT included.
-func TestInteropQueuedDuringUpgrade(t *testing.T) {
-	forEachServer(t, func(t *testing.T, kind string) {
-		srv := startServer(t, kind, false)
-		for _, how := range []string{"namespace-disconnect", "disconnect-close"} {
-			t.Run(how, func(t *testing.T) {
-				if how == "disconnect-close" {
-					if kind == kindNode {
-						t.Skip("needs the server's API (Socket.CloseConnection()) while the client's upgrade is held")
-					}
-				}
-				ctx := testCtx(t)
-				nsp := privNsp()
-				hold := newUpgradeHold(native.New(nil))
-				a, err := client.New(srv.URL+nsp, fastReconnect(hold, nil))
-				require.NoError(t, err)
-				defer a.Disconnect()
-				queued := record(a, "queued")
-				disc := make(chan string, 10)
-				a.OnDisconnect(func(r string) { disc <- r })
-				connects := make(chan struct{}, 10)
-				a.OnConnect(func() { connects <- struct{}{} })
-				require.NoError(t, a.Connect(ctx))
-				recv(t, connects)
-				id := a.ID()
-				close(hold.dial)
-				recv(t, hold.held)
-				assert.Equal(t, client.TransportPolling, a.Manager().TransportName())
-
-				b, err := client.Dial(ctx, srv.URL+nsp, &client.Options{Transport: native.New(nil), Transports: []string{client.TransportWebSocket}})
-				require.NoError(t, err)
-				defer b.Disconnect()
-				for i := range 3 {
-					_, err = b.EmitWithAck(ctx, "emit-to", map[string]any{"rooms": []string{id}, "event": "queued", "args": []any{i}})
-					require.NoError(t, err)
-				}
-				switch how {
-				case "namespace-disconnect":
-					_, err = b.EmitWithAck(ctx, "disconnect-room", map[string]any{"room": id})
-					require.NoError(t, err)
-				case "disconnect-close":
-					s := srv.gos.App.IO.Of(nsp).Socket(id)
-					require.NotNil(t, s)
-					s.CloseConnection()
-				}
-				assert.Empty(t, queued, "nothing can reach a before the upgrade")
-				close(hold.release)
-
-				for i := range 3 {
-					assert.Equal(t, []any{float64(i)}, values(t, recv(t, queued).Args))
-				}
-				assert.Equal(t, sio.ReasonServerDisconnect, recv(t, disc))
-				assert.False(t, a.Active())
-				require.Eventually(t, func() bool { return a.Manager().TransportName() == "" }, waitFor, 5*time.Millisecond)
-				assert.Empty(t, connects, "no reconnection")
-			})
-		}
-	})
 }

@@ -1,5 +1,5 @@
 // Package nodeenv runs the Node.js interop fixture of e2e/testdata/node from
-// Go tests: the official socket.io server (server.js) and the scenarios of the
+// the Go tests of the library (sio/client) and of e2e: the official socket.io server (server.js) and the scenarios of the
 // official socket.io-client (client.js), both implementing CONTRACT.md.
 //
 // The fixture needs `node` on PATH and `npm ci` run in e2e/testdata/node.
@@ -84,7 +84,7 @@ func Dir() string {
 	if !ok {
 		panic("nodeenv: runtime.Caller failed")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "node")
+	return filepath.Join(filepath.Dir(file), "..", "..", "e2e", "testdata", "node")
 }
 
 // Require skips the test when node or the fixture's node_modules is missing.
@@ -94,6 +94,27 @@ func Require(t testing.TB) {
 	nodefixture.Require(t)
 }
 
+// Server is a running server.js.
+type Server struct {
+	// URL is the server's base URL, such as "http://127.0.0.1:40123".
+	URL string
+	// Port is the port it listens on.
+	Port int
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	// Stop ends the server (SIGTERM, then SIGKILL after a grace period) and
+	// waits for it; it is idempotent and also registered with t.Cleanup.
+	Stop func()
+}
+
+// Kill kills the server at once (SIGKILL: its connections drop without any
+// close packet) and waits for it to exit.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
 // StartServer starts server.js with the extra environment variables env
 // (e.g. "SIO_RECOVERY=1", "PORT=1234"; PORT defaults to 0, a free port) and
 // returns its base URL, such as "http://127.0.0.1:40123". Its stderr is
@@ -101,8 +122,14 @@ func Require(t testing.TB) {
 // idempotent and also registered with t.Cleanup.
 func StartServer(t testing.TB, env ...string) (url string, stop func()) {
 	t.Helper()
-	Require(t)
+	s := Start(t, env...)
+	return s.URL, s.Stop
+}
 
+// Start is StartServer returning the Server.
+func Start(t testing.TB, env ...string) *Server {
+	t.Helper()
+	Require(t)
 	portCh := make(chan int, 1)
 	stdout := &lineWriter{fn: func(line string) {
 		var msg struct {
@@ -136,6 +163,7 @@ func StartServer(t testing.TB, env ...string) (url string, stop func()) {
 	}
 
 	exited := make(chan struct{})
+	srv := &Server{cmd: cmd, exited: exited}
 	var waitErr error
 	go func() {
 		waitErr = cmd.Wait()
@@ -145,7 +173,7 @@ func StartServer(t testing.TB, env ...string) (url string, stop func()) {
 	}()
 
 	var once sync.Once
-	stop = func() {
+	stop := func() {
 		once.Do(func() {
 			_ = stdin.Close()
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -162,13 +190,16 @@ func StartServer(t testing.TB, env ...string) (url string, stop func()) {
 			}
 		})
 	}
+	srv.Stop = stop
 	t.Cleanup(stop)
 
 	timer := time.NewTimer(portDeadline)
 	defer timer.Stop()
 	select {
 	case port := <-portCh:
-		return fmt.Sprintf("http://127.0.0.1:%d", port), stop
+		srv.Port = port
+		srv.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
+		return srv
 	case <-exited:
 		t.Fatalf("nodeenv: server.js exited before printing its port: %v", waitErr)
 	case <-timer.C:

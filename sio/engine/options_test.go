@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gosio/socketio/sio/internal/testutil"
+
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -366,7 +368,7 @@ func TestConnectionError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := h.do(tc.method, tc.url, "", tc.header...)
 			assert.NotEqual(t, http.StatusOK, res.status)
-			e := recv(t, errs)
+			e := testutil.Recv(t, errs)
 			assert.Equal(t, tc.code, e.Code)
 			assert.Equal(t, tc.code.Message(), e.Message)
 			assert.Equal(t, tc.ctx, e.Context)
@@ -383,7 +385,7 @@ func TestConnectionError(t *testing.T) {
 		_, res, err := h.dialRaw("EIO", "3")
 		require.Error(t, err)
 		assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-		e := recv(t, errs)
+		e := testutil.Recv(t, errs)
 		assert.Equal(t, eio.CodeUnsupportedProtocolVersion, e.Code)
 		assert.Equal(t, "websocket", e.Request.URL.Query().Get("transport"))
 	})
@@ -405,7 +407,7 @@ func TestConnectionErrorDisallowedUpgrade(t *testing.T) {
 	_, res, err := h.dialRaw("sid", sid)
 	require.Error(t, err)
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
-	e := recv(t, errs)
+	e := testutil.Recv(t, errs)
 	assert.Equal(t, eio.CodeBadRequest, e.Code)
 	assert.Equal(t, "TRANSPORT_MISMATCH", e.Context["name"])
 }
@@ -452,13 +454,13 @@ func TestGenerateID(t *testing.T) {
 	res := h.do(http.MethodGet, h.query("transport", "polling", "want", "custom-1"), "")
 	assert.Equal(t, http.StatusBadRequest, res.status)
 	assert.Equal(t, errBody(3, "Bad request"), res.body)
-	e := recv(t, errs)
+	e := testutil.Recv(t, errs)
 	assert.Equal(t, "ID_GENERATION_ERROR", e.Context["name"])
 	err, _ := e.Context["error"].(error)
 	assert.ErrorIs(t, err, errDuplicateID)
 	_, _, err = h.dialRaw("want", "custom-2")
 	require.NoError(t, err, "the WebSocket is accepted, then closed")
-	e = recv(t, errs)
+	e = testutil.Recv(t, errs)
 	assert.Equal(t, "ID_GENERATION_ERROR", e.Context["name"])
 	assert.Equal(t, 2, h.srv.ClientsCount())
 }

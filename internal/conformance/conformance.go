@@ -1,8 +1,10 @@
-// Package app holds the server configurations of cmd/server: the demo chat,
-// the conformance configuration the official protocol test suites expect
-// (also the interop test app of e2e/testdata/node/CONTRACT.md), and the
-// load-test handlers.
-package app
+// Package conformance is the server configuration the official protocol
+// test suites expect, which is also the interop test app of
+// e2e/testdata/node/CONTRACT.md: cmd/server serves it (-mode conformance)
+// and the library's and e2e's interop tests run it in-process. It is
+// internal to the module so that the library's tests need not import a
+// command's package.
+package conformance
 
 import (
 	"context"
@@ -22,12 +24,12 @@ import (
 	"github.com/gosio/socketio/sio/server"
 )
 
-// Conformance is the configuration the official Engine.IO v4 and Socket.IO
+// App is the configuration the official Engine.IO v4 and Socket.IO
 // v5 protocol test suites expect, which is also the interop test app of
 // e2e/testdata/node/CONTRACT.md: plain Engine.IO echoing at /engine.io/,
 // Socket.IO at /socket.io/ with namespaces / and /custom, and the dynamic
 // namespaces /dyn-N and /priv-N.
-type Conformance struct {
+type App struct {
 	Engine *engine.Server
 	IO     *server.Server
 
@@ -41,23 +43,38 @@ type disconnectRecord struct {
 	Reason string `json:"reason"`
 }
 
-// ConformanceOptions returns the Socket.IO options the protocol test suites
-// expect, those NewConformance uses when given nil; cmd/server adds its
+// DefaultOptions returns the Socket.IO options the protocol test suites
+// expect, those New uses when given nil; cmd/server adds its
 // adapter to them.
-func ConformanceOptions() *server.Options {
+func DefaultOptions() *server.Options {
 	return &server.Options{
-		PingInterval:      300 * time.Millisecond,
-		PingTimeout:       200 * time.Millisecond,
-		MaxHTTPBufferSize: 1e6,
-		ConnectTimeout:    time.Second,
-		CORS:              &engine.CORSOptions{Origin: []string{"*"}},
+		EngineOptions: server.EngineOptions{
+			PingInterval:      300 * time.Millisecond,
+			PingTimeout:       200 * time.Millisecond,
+			MaxHTTPBufferSize: 1e6,
+			CORS:              &server.CORSOptions{Origin: []string{"*"}},
+		},
+		ConnectTimeout: time.Second,
 	}
 }
 
-// NewConformance builds the conformance servers. opts may override the
+// TestOptions are DefaultOptions with the slower heartbeat the interop
+// tests use (CONTRACT.md: 1 s / 1 s, connect timeout 1 s), so that a loaded
+// machine does not time out healthy clients; recovery turns on connection
+// state recovery as server.js's SIO_RECOVERY=1 does.
+func TestOptions(recovery bool) *server.Options {
+	o := DefaultOptions()
+	o.PingInterval, o.PingTimeout = time.Second, time.Second
+	if recovery {
+		o.ConnectionStateRecovery = &server.RecoveryOptions{MaxDisconnectionDuration: time.Minute, SkipMiddlewares: true}
+	}
+	return o
+}
+
+// New builds the conformance servers. opts may override the
 // Socket.IO options (nil: the suites' settings).
-func NewConformance(logger *slog.Logger, opts *server.Options) *Conformance {
-	cors := &engine.CORSOptions{Origin: []string{"*"}}
+func New(logger *slog.Logger, opts *server.Options) *App {
+	cors := &server.CORSOptions{Origin: []string{"*"}}
 	eng := engine.NewServer(&engine.Options{
 		PingInterval:      300 * time.Millisecond,
 		PingTimeout:       200 * time.Millisecond,
@@ -71,13 +88,13 @@ func NewConformance(logger *slog.Logger, opts *server.Options) *Conformance {
 		})
 	})
 	if opts == nil {
-		opts = ConformanceOptions()
+		opts = DefaultOptions()
 	}
 	o := *opts
 	if o.Logger == nil {
 		o.Logger = logger
 	}
-	c := &Conformance{Engine: eng, IO: server.New(&o)}
+	c := &App{Engine: eng, IO: server.New(&o)}
 	for _, name := range []string{"/", "/custom"} {
 		c.setup(c.IO.Of(name), nil)
 	}
@@ -92,7 +109,7 @@ func NewConformance(logger *slog.Logger, opts *server.Options) *Conformance {
 
 // setup installs the contract's middleware and connection handler on n;
 // parent, for a dynamic namespace, is what broadcast-parent broadcasts on.
-func (c *Conformance) setup(n, parent *server.Namespace) {
+func (c *App) setup(n, parent *server.Namespace) {
 	n.Use(func(s *server.Socket) error {
 		var auth struct {
 			Token any `json:"token"`
@@ -107,7 +124,7 @@ func (c *Conformance) setup(n, parent *server.Namespace) {
 }
 
 // Handler returns the HTTP handler serving both paths.
-func (c *Conformance) Handler() http.Handler {
+func (c *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", c.Engine)
 	mux.Handle("/socket.io/", c.IO)
@@ -115,13 +132,13 @@ func (c *Conformance) Handler() http.Handler {
 }
 
 // Close closes both servers.
-func (c *Conformance) Close() {
+func (c *App) Close() {
 	c.IO.Close()
 	c.Engine.Close()
 }
 
 // Shutdown shuts both servers down gracefully.
-func (c *Conformance) Shutdown(ctx context.Context) error {
+func (c *App) Shutdown(ctx context.Context) error {
 	err := c.IO.Shutdown(ctx)
 	if e := c.Engine.Shutdown(ctx); err == nil {
 		err = e
@@ -142,7 +159,7 @@ func attachments(e *sio.Event) [][]byte {
 // errForbidden is the packet middleware's refusal of "forbidden" events.
 var errForbidden = errors.New("forbidden event")
 
-func (c *Conformance) onConnection(s *server.Socket, parent *server.Namespace) {
+func (c *App) onConnection(s *server.Socket, parent *server.Namespace) {
 	nsp := s.Namespace()
 	// Registered before anything is emitted, so that "auth" counts.
 	var anyCount, outgoingCount atomic.Int64

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,9 +27,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// goroutineReadersEnv, set in the environment, has every WebSocket read by
-// a goroutine of its own instead of a poller (see TestGoroutineReaders).
-const goroutineReadersEnv = "ENGINE_TEST_GOROUTINE_READERS"
+// goroutineReaders, while set, has every WebSocket of a new harness read
+// by a goroutine of its own instead of a poller (see TestGoroutineReaders).
+var goroutineReaders atomic.Bool
 
 // waitTimeout bounds every wait of the tests; it is only reached when a
 // test fails.
@@ -86,7 +86,7 @@ func newHarness(t testing.TB, opts *Options, setup ...func(*harness)) *harness {
 		closes:    make(chan closeEvent, 100),
 		closeSeen: make(map[string]int),
 	}
-	h.srv.ws.NoPoller = os.Getenv(goroutineReadersEnv) != ""
+	h.srv.ws.NoPoller = goroutineReaders.Load()
 	for _, f := range setup {
 		f(h)
 	}

@@ -8,12 +8,15 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -255,18 +258,95 @@ func TestWSOwnProtocol(t *testing.T) {
 	}
 }
 
+// goroutineReaderTests are the WebSocket tests that TestGoroutineReaders
+// runs again with goroutine readers; TestGoroutineReaderTestsComplete keeps
+// the list in step with the test files.
+var goroutineReaderTests = []struct {
+	name string
+	fn   func(*testing.T)
+}{
+	{"TestEIO3Heartbeat", TestEIO3Heartbeat},
+	{"TestEIO3JSONPRefused", TestEIO3JSONPRefused},
+	{"TestEIO3Polling", TestEIO3Polling},
+	{"TestEIO3PollingBadPayload", TestEIO3PollingBadPayload},
+	{"TestEIO3PollingBase64AndMissingEIO", TestEIO3PollingBase64AndMissingEIO},
+	{"TestEIO3PongIsAnError", TestEIO3PongIsAnError},
+	{"TestEIO3Refused", TestEIO3Refused},
+	{"TestEIO3Upgrade", TestEIO3Upgrade},
+	{"TestEIO3WebSocket", TestEIO3WebSocket},
+	{"TestEIO3WebSocketBase64", TestEIO3WebSocketBase64},
+	{"TestHeartbeatWebSocket", TestHeartbeatWebSocket},
+	{"TestServerShutdown", TestServerShutdown},
+	{"TestServerShutdownDeadline", TestServerShutdownDeadline},
+	{"TestServerShutdownEmpty", TestServerShutdownEmpty},
+	{"TestSocketCloseGracefulPolling", TestSocketCloseGracefulPolling},
+	{"TestSocketCloseGracefulWebSocket", TestSocketCloseGracefulWebSocket},
+	{"TestSocketCloseInOnConnection", TestSocketCloseInOnConnection},
+	{"TestUpgrade", TestUpgrade},
+	{"TestUpgradeBadProbe", TestUpgradeBadProbe},
+	{"TestUpgradeGETBeforeProbeWaits", TestUpgradeGETBeforeProbeWaits},
+	{"TestUpgradeKeepsOrder", TestUpgradeKeepsOrder},
+	{"TestUpgradeProbeAndUpgradeInOneWrite", TestUpgradeProbeAndUpgradeInOneWrite},
+	{"TestUpgradeRefusals", TestUpgradeRefusals},
+	{"TestUpgradeSecondProbeWhileUpgrading", TestUpgradeSecondProbeWhileUpgrading},
+	{"TestUpgradeTimeoutKeepsPolling", TestUpgradeTimeoutKeepsPolling},
+	{"TestUpgradeWithoutPendingGET", TestUpgradeWithoutPendingGET},
+	{"TestWSCloseFrames", TestWSCloseFrames},
+	{"TestWSInvalidText", TestWSInvalidText},
+	{"TestWSOverTLS", TestWSOverTLS},
+	{"TestWSOwnProtocol", TestWSOwnProtocol},
+	{"TestWSParseErrorClosesWithFrame", TestWSParseErrorClosesWithFrame},
+	{"TestWSPingFromCoder", TestWSPingFromCoder},
+	{"TestWSUpgradePings", TestWSUpgradePings},
+	{"TestWebSocketClientCloses", TestWebSocketClientCloses},
+	{"TestWebSocketHandshake", TestWebSocketHandshake},
+	{"TestWebSocketIdleSessionHasNoWriter", TestWebSocketIdleSessionHasNoWriter},
+	{"TestWebSocketInvalidPacketClosesOnlyThatSession", TestWebSocketInvalidPacketClosesOnlyThatSession},
+	{"TestWebSocketMaxHTTPBufferSize", TestWebSocketMaxHTTPBufferSize},
+	{"TestWebSocketMessages", TestWebSocketMessages},
+	{"TestWebSocketSendNeverBlocks", TestWebSocketSendNeverBlocks},
+	{"TestWebSocketSlowClientDoesNotHoldBroadcasts", TestWebSocketSlowClientDoesNotHoldBroadcasts},
+	{"TestWebSocketUnderHTTPServerTimeouts", TestWebSocketUnderHTTPServerTimeouts},
+}
+
+// goroutineReaderPrefixes name the tests that speak WebSocket.
+var goroutineReaderPrefixes = regexp.MustCompile(`^Test(WebSocket|Upgrade|WS|SocketClose|ServerShutdown|HeartbeatWebSocket|EIO3)`)
+
 // TestGoroutineReaders runs the WebSocket tests again with a reader
 // goroutine per connection (as on systems without epoll, and for
-// connections without a descriptor) instead of the pollers.
+// connections without a descriptor) instead of the pollers, in this
+// process: newHarness reads goroutineReaders.
 func TestGoroutineReaders(t *testing.T) {
-	if os.Getenv(goroutineReadersEnv) != "" || runtime.GOOS != "linux" {
-		t.Skip("this run has goroutine readers already")
+	if runtime.GOOS != "linux" {
+		t.Skip("goroutine readers are the only readers here")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^(TestWebSocket|TestUpgrade|TestWS|TestSocketClose|TestServerShutdown|TestHeartbeatWebSocket|TestEIO3)", "-test.count=1")
-	cmd.Env = append(os.Environ(), goroutineReadersEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "PASS")
+	goroutineReaders.Store(true)
+	defer goroutineReaders.Store(false)
+	for _, tc := range goroutineReaderTests {
+		t.Run(tc.name, tc.fn)
+	}
+}
+
+// TestGoroutineReaderTestsComplete checks that every WebSocket test of the
+// package is in goroutineReaderTests, so that a new one runs on both read
+// paths.
+func TestGoroutineReaderTestsComplete(t *testing.T) {
+	listed := map[string]bool{}
+	for _, tc := range goroutineReaderTests {
+		listed[tc.name] = true
+	}
+	files, err := filepath.Glob("*_test.go")
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	for _, name := range files {
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && goroutineReaderPrefixes.MatchString(fd.Name.Name) {
+				assert.True(t, listed[fd.Name.Name], "%s (%s) is not in goroutineReaderTests", fd.Name.Name, name)
+			}
+		}
+	}
 }
 
 // TestWSPingFromCoder checks pings of a library client (coder/websocket)

@@ -403,15 +403,20 @@ func (a *Adapter) onMessage(m *Message) error {
 		id := jsval.ToKey(rid)
 		requester := m.UID
 		ctx := RemoteAckContext(a.ctx, opts)
+		// The count goes out before any ack: a client may answer before
+		// the last socket got the packet, and the count is only known then.
+		counted := make(chan struct{})
 		return a.MemoryAdapter.BroadcastWithAck(ctx, pkt, opts, &server.BroadcastAcks{
 			Count: func(n int) {
 				a.publishResponse(requester, BroadcastClientCount, jsval.NewObject("requestId", id, "clientCount", float64(n)))
+				close(counted)
 			},
 			Ack: func(args sio.Args) {
 				v, err := FirstArg(args)
 				if err != nil {
 					return
 				}
+				<-counted
 				data := jsval.NewObject("requestId", id)
 				if v != NoReply {
 					data.Set("packet", v)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/redisx"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosio/socketio/sio"
@@ -559,7 +561,7 @@ func (a *classicAdapter) ServerSideEmit(ctx context.Context, event string, args 
 // ServerCount implements server.Adapter: the subscribers of the request
 // channel (PUBSUB NUMSUB), one per node.
 func (a *classicAdapter) ServerCount(ctx context.Context) (int, error) {
-	return pubsubCount(ctx, a.client, false, a.requestChannel)
+	return redisx.PubSubCount(ctx, a.client, false, a.requestChannel)
 }
 
 // Close implements server.Adapter: the subscriptions end, what is queued

@@ -3,9 +3,10 @@
 package redisadapter_test
 
 import (
-	goredis "github.com/redis/go-redis/v9"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

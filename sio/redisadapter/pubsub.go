@@ -161,32 +161,3 @@ func (s *subscriber) close() {
 	_ = s.ps.Close()
 	<-s.done
 }
-
-// pubsubCount sums PUBSUB NUMSUB (or SHARDNUMSUB) of channel over the
-// masters of a cluster, or asks the one server otherwise, as upstream.
-func pubsubCount(ctx context.Context, client goredis.UniversalClient, sharded bool, channel string) (int, error) {
-	ask := func(ctx context.Context, c goredis.Cmdable) (int64, error) {
-		var cmd *goredis.MapStringIntCmd
-		if sharded {
-			cmd = c.PubSubShardNumSub(ctx, channel)
-		} else {
-			cmd = c.PubSubNumSub(ctx, channel)
-		}
-		m, err := cmd.Result()
-		return m[channel], err
-	}
-	if cc, ok := client.(*goredis.ClusterClient); ok {
-		var mu sync.Mutex
-		var total int64
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
-			n, err := ask(ctx, c)
-			mu.Lock()
-			total += n
-			mu.Unlock()
-			return err
-		})
-		return int(total), err
-	}
-	n, err := ask(ctx, client)
-	return int(n), err
-}

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/gosio/socketio/sio/internal/redisx"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosio/socketio/sio/internal/cluster"
@@ -167,7 +169,7 @@ func (a *shardedAdapter) PublishResponse(requester string, m *cluster.Message) {
 // ServerCount implements cluster.Transport and server.Adapter: the
 // subscribers of the namespace's channel (PUBSUB SHARDNUMSUB).
 func (a *shardedAdapter) ServerCount(ctx context.Context) (int, error) {
-	return pubsubCount(ctx, a.client, true, a.channel)
+	return redisx.PubSubCount(ctx, a.client, true, a.channel)
 }
 
 func (a *shardedAdapter) onRedisMessage(m *goredis.Message) {

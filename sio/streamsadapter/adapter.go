@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosio/socketio/sio/internal/redisx"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosio/socketio/sio/internal/cluster"
@@ -229,7 +231,7 @@ func (a *adapter) PublishResponse(requester string, m *cluster.Message) {
 // subscribers of the namespace's public channel (PUBSUB NUMSUB, or
 // SHARDNUMSUB), summed over the masters of a cluster.
 func (a *adapter) ServerCount(ctx context.Context) (int, error) {
-	return pubsubCount(ctx, a.h.client, a.h.opts.UseShardedPubSub, a.publicChannel)
+	return redisx.PubSubCount(ctx, a.h.client, a.h.opts.UseShardedPubSub, a.publicChannel)
 }
 
 // Close implements server.Adapter.
@@ -238,33 +240,4 @@ func (a *adapter) Close() error {
 	a.subs.Wait()
 	a.h.remove(a)
 	return a.Adapter.Close()
-}
-
-// pubsubCount asks PUBSUB NUMSUB (or SHARDNUMSUB) of channel of every
-// master of a cluster, or of the one server.
-func pubsubCount(ctx context.Context, client goredis.UniversalClient, sharded bool, channel string) (int, error) {
-	ask := func(ctx context.Context, c goredis.Cmdable) (int64, error) {
-		var cmd *goredis.MapStringIntCmd
-		if sharded {
-			cmd = c.PubSubShardNumSub(ctx, channel)
-		} else {
-			cmd = c.PubSubNumSub(ctx, channel)
-		}
-		m, err := cmd.Result()
-		return m[channel], err
-	}
-	if cc, ok := client.(*goredis.ClusterClient); ok {
-		var mu sync.Mutex
-		var total int64
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
-			n, err := ask(ctx, c)
-			mu.Lock()
-			total += n
-			mu.Unlock()
-			return err
-		})
-		return int(total), err
-	}
-	n, err := ask(ctx, client)
-	return int(n), err
 }

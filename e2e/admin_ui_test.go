@@ -119,8 +119,8 @@ func TestAdminUI(t *testing.T) {
 	saveScreenshot(t, ctx, "admin-ui-socket")
 
 	// Disconnect it from the UI.
-	gone := make(chan string, 1)
-	clients[0].OnDisconnect(func(reason string) { gone <- reason })
+	gone := make(chan sio.Reason, 1)
+	clients[0].OnDisconnect(func(reason sio.Reason) { gone <- reason })
 	browser.Eval[bool](t, ctx, `(() => {
 		const icon = document.querySelector('.mdi-logout');
 		icon.closest('button').click();

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosio/socketio/e2e/internal/clusterenv"
 	"github.com/gosio/socketio/e2e/internal/redisenv"
+	"github.com/gosio/socketio/sio"
 )
 
 // clusterAdapters are the Redis adapters every cluster test runs on.
@@ -99,7 +100,7 @@ func (c *clusterRun) scenarioHello(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), clusterSettleWait)
 	defer cancel()
 	for _, m := range c.live() {
-		if err := m.WaitFor(ctx, func(ev []clusterenv.Event, _ []string) bool { return len(ev) > 0 }); err != nil {
+		if err := m.WaitFor(ctx, func(ev []clusterenv.Event, _ []sio.Reason) bool { return len(ev) > 0 }); err != nil {
 			t.Fatal(err)
 		}
 		first := m.Events()[0]
@@ -389,7 +390,7 @@ func (c *clusterRun) scenarioDisconnectSockets(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), clusterSettleWait)
 		defer cancel()
 		for _, m := range targets {
-			if err := m.WaitFor(ctx, func(_ []clusterenv.Event, d []string) bool { return len(d) > 0 }); err != nil {
+			if err := m.WaitFor(ctx, func(_ []clusterenv.Event, d []sio.Reason) bool { return len(d) > 0 }); err != nil {
 				t.Fatalf("disconnect-sockets %s through %s: %s still connected: %v", s, rq.Name, m.Name, err)
 			}
 			c.forget(m)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosio/socketio/e2e/internal/clusterenv"
 	"github.com/gosio/socketio/e2e/internal/redisenv"
+	"github.com/gosio/socketio/sio"
 )
 
 // TestDemoSeveralNodes runs two demo processes (cmd/server -redis) on one
@@ -63,7 +64,7 @@ func TestDemoSeveralNodes(t *testing.T) {
 		if _, err := from.Call(ctx, "chat", map[string]any{"id": from.Name + "-1", "text": text}); err != nil {
 			t.Fatal(err)
 		}
-		err := to.WaitFor(ctx, func(events []clusterenv.Event, _ []string) bool {
+		err := to.WaitFor(ctx, func(events []clusterenv.Event, _ []sio.Reason) bool {
 			for _, e := range events {
 				var args []struct{ From, Text string }
 				if e.Name == "chat" && json.Unmarshal([]byte(e.Args), &args) == nil && len(args) == 1 &&

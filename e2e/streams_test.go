@@ -14,6 +14,7 @@ import (
 	"github.com/gosio/socketio/e2e/internal/clusterenv"
 	"github.com/gosio/socketio/e2e/internal/redisenv"
 	"github.com/gosio/socketio/e2e/internal/tcpproxy"
+	"github.com/gosio/socketio/sio"
 )
 
 // The Redis Streams adapter beyond the cluster contract (which TestCluster,
@@ -127,7 +128,7 @@ func streamsRecovery(t *testing.T, goBin, kindA, kindB, clientKind string) {
 	}
 
 	lb.Cut()
-	if err := x.WaitFor(ctx, func(_ []clusterenv.Event, d []string) bool { return len(d) > 0 }); err != nil {
+	if err := x.WaitFor(ctx, func(_ []clusterenv.Event, d []sio.Reason) bool { return len(d) > 0 }); err != nil {
 		t.Fatal(err)
 	}
 	// A has persisted the session once its socket is gone.
@@ -158,7 +159,7 @@ func streamsRecovery(t *testing.T, goBin, kindA, kindB, clientKind string) {
 	}
 	// Live events of its rooms reach it on B.
 	mustCall(t, ctx, sender, "emit", sel{To: []string{"r1"}}, "live", "after")
-	err = x.WaitFor(ctx, func(ev []clusterenv.Event, _ []string) bool {
+	err = x.WaitFor(ctx, func(ev []clusterenv.Event, _ []sio.Reason) bool {
 		for _, e := range ev[since:] {
 			if e.Name == "live" && strings.HasPrefix(e.Args, `["after",`) {
 				return true
@@ -317,7 +318,7 @@ func streamsCatchUp(t *testing.T, goBin, victimKind, otherKind string) {
 	everyone := append(append([]*clusterenv.Client{}, onV...), onO...)
 	for _, cl := range everyone {
 		for _, name := range []string{"from-o", "from-v"} {
-			err := cl.WaitFor(ctx, func(ev []clusterenv.Event, _ []string) bool {
+			err := cl.WaitFor(ctx, func(ev []clusterenv.Event, _ []sio.Reason) bool {
 				return countEvents(ev, name) >= n
 			})
 			if err != nil {

@@ -158,19 +158,48 @@ var (
 	ErrPayloadTooLarge = errors.New("sio: payload too large")
 )
 
-// Disconnect reasons, the strings the official implementations use.
+// Reason says why a connection or a socket closed. Its values are the
+// strings the official implementations use: they reach handlers and, in the
+// browser build and the admin UI, JavaScript unchanged (string(r)). Not every
+// reason happens on both sides; each constant says where it is seen.
+type Reason string
+
+// Disconnect reasons, as the official documentation describes them.
 const (
-	ReasonServerDisconnect          = "io server disconnect"
-	ReasonClientDisconnect          = "io client disconnect"
-	ReasonServerNamespaceDisconnect = "server namespace disconnect"
-	ReasonClientNamespaceDisconnect = "client namespace disconnect"
-	ReasonPingTimeout               = "ping timeout"
-	ReasonTransportClose            = "transport close"
-	ReasonTransportError            = "transport error"
-	ReasonParseError                = "parse error"
-	ReasonServerShuttingDown        = "server shutting down"
-	ReasonForcedClose               = "forced close"
-	ReasonForcedServerClose         = "forced server close"
+	// ReasonServerDisconnect (client): the server disconnected the socket
+	// with socket.disconnect(). The client does not reconnect by itself.
+	ReasonServerDisconnect Reason = "io server disconnect"
+	// ReasonClientDisconnect (client): the socket was disconnected
+	// manually with socket.disconnect().
+	ReasonClientDisconnect Reason = "io client disconnect"
+	// ReasonServerNamespaceDisconnect (server): the socket was disconnected
+	// on the server with socket.disconnect().
+	ReasonServerNamespaceDisconnect Reason = "server namespace disconnect"
+	// ReasonClientNamespaceDisconnect (server): the client disconnected the
+	// socket manually with socket.disconnect().
+	ReasonClientNamespaceDisconnect Reason = "client namespace disconnect"
+	// ReasonPingTimeout (both): the peer did not answer the heartbeat in
+	// time (on the server, no pong within pingTimeout; on the client, no
+	// ping within pingInterval+pingTimeout).
+	ReasonPingTimeout Reason = "ping timeout"
+	// ReasonTransportClose (both): the connection was closed, e.g. the user
+	// lost the connection or the network changed from WiFi to 4G.
+	ReasonTransportClose Reason = "transport close"
+	// ReasonTransportError (both): the connection encountered an error,
+	// e.g. the server was killed during an HTTP long-polling cycle.
+	ReasonTransportError Reason = "transport error"
+	// ReasonParseError (server): the server received an invalid packet
+	// from the client.
+	ReasonParseError Reason = "parse error"
+	// ReasonServerShuttingDown (server): the server is shutting down.
+	ReasonServerShuttingDown Reason = "server shutting down"
+	// ReasonForcedClose (server): the Engine.IO connection was closed on
+	// the server (upstream also uses it for an invalid packet).
+	ReasonForcedClose Reason = "forced close"
+	// ReasonForcedServerClose (server): the client did not join a
+	// namespace in time (the connectTimeout option), or the server closed
+	// its connections, and the connection was closed.
+	ReasonForcedServerClose Reason = "forced server close"
 )
 
 // IsReserved reports whether name is an event name the protocol reserves

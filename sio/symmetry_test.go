@@ -36,7 +36,7 @@ type socketAPI[E emitterAPI[E]] interface {
 	OffAny()
 	OnAnyOutgoing(fn func(e *sio.Event)) (remove func())
 	OffAnyOutgoing()
-	OnDisconnect(fn func(reason string))
+	OnDisconnect(fn func(reason sio.Reason))
 	OnError(fn func(error))
 	ReportError(err error)
 

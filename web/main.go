@@ -217,9 +217,9 @@ func (a *app) connect(transports string) error {
 			a.measureLatency()
 		})
 	})
-	s.OnDisconnect(func(reason string) {
+	s.OnDisconnect(func(reason sio.Reason) {
 		a.postWait(func() {
-			a.state, a.reason, a.sid = "disconnected", reason, ""
+			a.state, a.reason, a.sid = "disconnected", string(reason), ""
 			a.transport = ""
 			a.latency = -1
 			for name, t := range a.typing {

@@ -173,9 +173,9 @@ func (c *App) onConnection(s *server.Socket, parent *server.Namespace) {
 	})
 	s.OnError(func(err error) { _ = s.Emit("error-seen", err.Error()) })
 	_ = s.Emit("auth", s.Handshake().Auth)
-	s.OnDisconnect(func(reason string) {
+	s.OnDisconnect(func(reason sio.Reason) {
 		c.mu.Lock()
-		c.disconnects = append(c.disconnects, disconnectRecord{ID: s.ID(), Nsp: nsp.Name(), Reason: reason})
+		c.disconnects = append(c.disconnects, disconnectRecord{ID: s.ID(), Nsp: nsp.Name(), Reason: string(reason)})
 		if len(c.disconnects) > 50 {
 			c.disconnects = c.disconnects[len(c.disconnects)-50:]
 		}

@@ -418,7 +418,7 @@ func (a *Admin) onSocket(n *server.Namespace, s *server.Socket) {
 			a.emit("event_sent", name, s.ID(), eventArgs(e), now())
 		})
 	}
-	s.OnDisconnect(func(reason string) {
+	s.OnDisconnect(func(reason sio.Reason) {
 		a.mu.Lock()
 		if set := a.byConn[s.ConnID()]; set != nil {
 			delete(set, s)
@@ -427,7 +427,7 @@ func (a *Admin) onSocket(n *server.Namespace, s *server.Socket) {
 			}
 		}
 		a.mu.Unlock()
-		a.emit("socket_disconnected", name, s.ID(), reason, now())
+		a.emit("socket_disconnected", name, s.ID(), string(reason), now())
 	})
 }
 
@@ -472,8 +472,8 @@ func (a *Admin) connUpgraded(id, transport string) {
 	}
 }
 
-func (a *Admin) connClosed(id, reason string) {
-	a.events.push("rawDisconnection", reason, 1)
+func (a *Admin) connClosed(id string, reason sio.Reason) {
+	a.events.push("rawDisconnection", string(reason), 1)
 	a.mu.Lock()
 	delete(a.polling, id)
 	a.mu.Unlock()

@@ -273,8 +273,8 @@ func TestDevelopmentMode(t *testing.T) {
 	}
 
 	// A disconnection from the UI.
-	gone := make(chan string, 1)
-	c1.OnDisconnect(func(reason string) { gone <- reason })
+	gone := make(chan sio.Reason, 1)
+	c1.OnDisconnect(func(reason sio.Reason) { gone <- reason })
 	require.NoError(t, u.s.Emit("_disconnect", "/", false, c1.ID()))
 	disc := u.nextWhere("socket_disconnected", func(a sio.Args) bool { return decodeArg[string](t, a, 1) == id1 })
 	assert.Equal(t, "server namespace disconnect", decodeArg[string](t, disc, 2))

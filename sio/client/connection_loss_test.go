@@ -242,17 +242,17 @@ func (w *bhSocket) Close() error {
 
 // lastDisconnect polls the server's last-disconnects (through observer)
 // until it lists the socket id, and returns the reason the server saw.
-func lastDisconnect(t *testing.T, ctx context.Context, observer *client.Socket, id string) string {
+func lastDisconnect(t *testing.T, ctx context.Context, observer *client.Socket, id string) sio.Reason {
 	t.Helper()
-	var reason string
+	var reason sio.Reason
 	require.Eventually(t, func() bool {
 		args, err := observer.EmitWithAck(ctx, "last-disconnects")
 		if err != nil {
 			return false
 		}
 		var list []struct {
-			ID     string `json:"id"`
-			Reason string `json:"reason"`
+			ID     string     `json:"id"`
+			Reason sio.Reason `json:"reason"`
 		}
 		if json.Unmarshal(args.Raw(0), &list) != nil {
 			return false
@@ -297,10 +297,10 @@ func TestInteropPingTimeout(t *testing.T) {
 				defer a.Disconnect()
 				connects := make(chan bool, 10)
 				a.OnConnect(func() { connects <- a.Recovered() })
-				disc := make(chan string, 10)
-				a.OnDisconnect(func(r string) { disc <- r })
-				closes := make(chan string, 10)
-				a.Manager().OnClose(func(r string) { closes <- r })
+				disc := make(chan sio.Reason, 10)
+				a.OnDisconnect(func(r sio.Reason) { disc <- r })
+				closes := make(chan sio.Reason, 10)
+				a.Manager().OnClose(func(r sio.Reason) { closes <- r })
 				pings := make(chan struct{}, 100)
 				a.Manager().OnPing(func() { pings <- struct{}{} })
 				missed := record(a, "missed")
@@ -377,8 +377,8 @@ func TestInteropGoServerDrops(t *testing.T) {
 					a := m.Socket(nsp, nil)
 					connects := make(chan bool, 10)
 					a.OnConnect(func() { connects <- a.Recovered() })
-					disc := make(chan string, 10)
-					a.OnDisconnect(func(r string) { disc <- r })
+					disc := make(chan sio.Reason, 10)
+					a.OnDisconnect(func(r sio.Reason) { disc <- r })
 					back := record(a, "message-back")
 					missed := record(a, "missed")
 					require.NoError(t, a.Connect(ctx))
@@ -395,7 +395,7 @@ func TestInteropGoServerDrops(t *testing.T) {
 					case "reset-connections":
 						assert.Positive(t, srv.gos.ResetConnections())
 					}
-					assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, testutil.Recv(t, disc))
+					assert.Contains(t, []sio.Reason{sio.ReasonTransportClose, sio.ReasonTransportError}, testutil.Recv(t, disc))
 					assert.True(t, a.Active())
 
 					const n = 30

@@ -39,7 +39,7 @@ type engineHooks struct {
 	ping func(e *engine)
 	// close reports that the connection was lost (not called after close
 	// or closeGracefully).
-	close func(e *engine, reason string, err error)
+	close func(e *engine, reason sio.Reason, err error)
 	// websocket records whether WebSocket worked, for RememberUpgrade.
 	websocket func(ok bool)
 }
@@ -659,7 +659,7 @@ func (e *engine) stop() bool {
 }
 
 // fail stops the engine and reports the loss of the connection.
-func (e *engine) fail(reason string, err error) {
+func (e *engine) fail(reason sio.Reason, err error) {
 	if e.stop() {
 		e.hooks.close(e, reason, err)
 	}

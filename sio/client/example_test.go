@@ -30,7 +30,7 @@ func Example() {
 			fmt.Println("received:", text)
 		}
 	})
-	s.OnDisconnect(func(reason string) { fmt.Println("disconnected:", reason) })
+	s.OnDisconnect(func(reason sio.Reason) { fmt.Println("disconnected:", reason) })
 
 	if err := s.Connect(ctx); err != nil {
 		var refused *client.ConnectError

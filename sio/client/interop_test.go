@@ -404,8 +404,8 @@ func TestInteropAuth(t *testing.T) {
 			// (during the upgrade: TestInteropQueuedDuringUpgrade).
 			require.Eventually(t, func() bool { return s.Manager().TransportName() == client.TransportWebSocket },
 				waitFor, 5*time.Millisecond)
-			disc := make(chan string, 1)
-			s.OnDisconnect(func(r string) { disc <- r })
+			disc := make(chan sio.Reason, 1)
+			s.OnDisconnect(func(r sio.Reason) { disc <- r })
 			require.NoError(t, s.Emit("server-disconnect-all"))
 			assert.Equal(t, sio.ReasonServerDisconnect, testutil.Recv(t, disc))
 			s.Open()
@@ -451,8 +451,8 @@ func TestInteropServerDisconnect(t *testing.T) {
 					ctx := testCtx(t)
 					s, err := client.New(url, fastReconnect(native.New(nil), mode.transports))
 					require.NoError(t, err)
-					disc := make(chan string, 1)
-					s.OnDisconnect(func(r string) { disc <- r })
+					disc := make(chan sio.Reason, 1)
+					s.OnDisconnect(func(r sio.Reason) { disc <- r })
 					connects := make(chan struct{}, 10)
 					s.OnConnect(func() { connects <- struct{}{} })
 					require.NoError(t, s.Connect(ctx))
@@ -500,7 +500,7 @@ func TestInteropReconnect(t *testing.T) {
 				events := make(chan connEvent, 100)
 				for _, s := range []*client.Socket{root, custom} {
 					s.OnConnect(func() { events <- connEvent{s.Namespace(), "connect", ""} })
-					s.OnDisconnect(func(r string) { events <- connEvent{s.Namespace(), "disconnect", r} })
+					s.OnDisconnect(func(r sio.Reason) { events <- connEvent{s.Namespace(), "disconnect", string(r)} })
 				}
 				back := record(root, "message-back")
 				require.NoError(t, root.Connect(ctx))
@@ -516,7 +516,7 @@ func TestInteropReconnect(t *testing.T) {
 				for range 2 {
 					ev := testutil.Recv(t, events)
 					assert.Equal(t, "disconnect", ev.kind)
-					assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, ev.detail)
+					assert.Contains(t, []sio.Reason{sio.ReasonTransportClose, sio.ReasonTransportError}, sio.Reason(ev.detail))
 				}
 				assert.False(t, root.Connected())
 				assert.True(t, root.Active())

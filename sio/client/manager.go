@@ -58,7 +58,7 @@ type Manager struct {
 type managerHandlers struct {
 	open             []func()
 	err              []func(error)
-	close            []func(string)
+	close            []func(sio.Reason)
 	ping             []func()
 	reconnectAttempt []func(int)
 	reconnect        []func(int)
@@ -152,7 +152,7 @@ func (m *Manager) OnError(h func(error)) { addHandler(&m.hmu, &m.h.err, h) }
 
 // OnClose registers h, called with the reason when the connection closes
 // (sio.ReasonTransportClose, sio.ReasonPingTimeout, ...).
-func (m *Manager) OnClose(h func(reason string)) { addHandler(&m.hmu, &m.h.close, h) }
+func (m *Manager) OnClose(h func(reason sio.Reason)) { addHandler(&m.hmu, &m.h.close, h) }
 
 // OnPing registers h, called at every ping from the server.
 func (m *Manager) OnPing(h func()) { addHandler(&m.hmu, &m.h.ping, h) }
@@ -287,7 +287,7 @@ func (m *Manager) enginePing(e *engine) {
 	}
 }
 
-func (m *Manager) engineClosed(e *engine, reason string, err error) {
+func (m *Manager) engineClosed(e *engine, reason sio.Reason, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.engine != e {
@@ -318,7 +318,7 @@ func (m *Manager) errorLocked(err error) {
 }
 
 // oncloseLocked handles the end of the connection, whatever the cause.
-func (m *Manager) oncloseLocked(reason string) {
+func (m *Manager) oncloseLocked(reason sio.Reason) {
 	if m.timer != nil {
 		m.timer.Stop()
 		m.timer = nil
@@ -330,13 +330,13 @@ func (m *Manager) oncloseLocked(reason string) {
 	m.dec = nil
 	m.backoff.reset()
 	m.state, m.openCB = managerClosed, nil
-	emit(m, &m.h.close, func(h func(string)) { h(reason) })
+	emit(m, &m.h.close, func(h func(sio.Reason)) { h(reason) })
 	willReconnect := m.cfg.reconnection && !m.skipReconnect
 	for _, s := range m.sockets {
 		if s.active {
 			s.oncloseLocked(reason)
 			if !willReconnect {
-				s.failWaitersLocked(errs.Wrap("client: connection closed ("+reason+"): "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
+				s.failWaitersLocked(errs.Wrap("client: connection closed ("+string(reason)+"): "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
 			}
 		}
 	}

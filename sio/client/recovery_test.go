@@ -115,8 +115,8 @@ func TestInteropRecovery(t *testing.T) {
 				bcast, auth := record(a, "broadcast"), record(a, "auth")
 				connects := make(chan bool, 10)
 				a.OnConnect(func() { connects <- a.Recovered() })
-				disc := make(chan string, 10)
-				a.OnDisconnect(func(r string) { disc <- r })
+				disc := make(chan sio.Reason, 10)
+				a.OnDisconnect(func(r sio.Reason) { disc <- r })
 				require.NoError(t, a.Connect(ctx))
 				assert.False(t, testutil.Recv(t, connects))
 				firstAuth := values(t, testutil.Recv(t, auth).Args)
@@ -134,7 +134,7 @@ func TestInteropRecovery(t *testing.T) {
 				offset := ev[1].(string)
 
 				drop.setOffline(true)
-				assert.Contains(t, []string{sio.ReasonTransportClose, sio.ReasonTransportError}, testutil.Recv(t, disc))
+				assert.Contains(t, []sio.Reason{sio.ReasonTransportClose, sio.ReasonTransportError}, testutil.Recv(t, disc))
 				// Wait until the server saw the loss, so that the next broadcast
 				// is stored for the session instead of being sent to it.
 				require.Eventually(t, func() bool {

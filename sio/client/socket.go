@@ -64,7 +64,7 @@ type Socket struct {
 type socketHandlers struct {
 	connect      []func()
 	connectError []func(error)
-	disconnect   []func(string)
+	disconnect   []func(sio.Reason)
 	events       map[string]func(*sio.Event)
 	any          []*eventHandler
 	outgoing     []*eventHandler
@@ -174,7 +174,7 @@ func (s *Socket) OnConnectError(h func(error)) { addHandler(&s.hmu, &s.h.connect
 
 // OnDisconnect registers h, called with the reason (sio.ReasonTransportClose,
 // sio.ReasonServerDisconnect, ...) when a connected socket disconnects.
-func (s *Socket) OnDisconnect(h func(reason string)) { addHandler(&s.hmu, &s.h.disconnect, h) }
+func (s *Socket) OnDisconnect(h func(reason sio.Reason)) { addHandler(&s.hmu, &s.h.disconnect, h) }
 
 // On sets the handler of the event name, replacing any previous one (as
 // the server's Socket.On does). It runs after the OnAny handlers.
@@ -455,12 +455,12 @@ func (s *Socket) connectErrorLocked(err error) {
 }
 
 // oncloseLocked handles the loss of the connection or of the namespace.
-func (s *Socket) oncloseLocked(reason string) {
+func (s *Socket) oncloseLocked(reason sio.Reason) {
 	wasConnected := s.connected
 	s.connected, s.connecting, s.id = false, false, ""
 	s.cancelAuthLocked()
 	if wasConnected {
-		dispatch(s, &s.h.disconnect, func(h func(string)) { h(reason) })
+		dispatch(s, &s.h.disconnect, func(h func(sio.Reason)) { h(reason) })
 	}
 	s.clearAcksLocked(reason)
 }
@@ -468,7 +468,7 @@ func (s *Socket) oncloseLocked(reason string) {
 // clearAcksLocked fails the acknowledgements that cannot come any more: those
 // of packets sent on the lost connection (buffered ones are still to be
 // sent).
-func (s *Socket) clearAcksLocked(reason string) {
+func (s *Socket) clearAcksLocked(reason sio.Reason) {
 	ids := make([]uint64, 0, len(s.acks))
 	for id := range s.acks {
 		ids = append(ids, id)
@@ -483,7 +483,7 @@ func (s *Socket) clearAcksLocked(reason string) {
 		if a.timer != nil {
 			a.timer.Stop()
 		}
-		a.fn(nil, errs.Wrap("client: "+reason+": "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
+		a.fn(nil, errs.Wrap("client: "+string(reason)+": "+sio.ErrDisconnected.Error(), sio.ErrDisconnected))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
 )
 
@@ -18,7 +19,7 @@ func Example_echo() {
 		s.OnMessage(func(data []byte, binary bool) {
 			_ = s.SendMessage(data, binary)
 		})
-		s.OnClose(func(reason string, err error) {
+		s.OnClose(func(reason sio.Reason, err error) {
 			fmt.Println("closed:", reason)
 		})
 	})

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/coder/websocket"
@@ -45,7 +46,7 @@ type msgEvent struct {
 // closeEvent is a session's OnClose call.
 type closeEvent struct {
 	sid    string
-	reason string
+	reason sio.Reason
 	err    error
 }
 
@@ -102,7 +103,7 @@ func newHarness(t testing.TB, opts *Options, setup ...func(*harness)) *harness {
 			}
 			h.msgs <- msgEvent{s.ID(), string(data), binary}
 		})
-		s.OnClose(func(reason string, err error) {
+		s.OnClose(func(reason sio.Reason, err error) {
 			h.mu.Lock()
 			h.closeSeen[s.ID()]++
 			h.mu.Unlock()

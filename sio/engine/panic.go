@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"runtime/debug"
+
+	"github.com/gosio/socketio/sio"
 )
 
 // PanicError is the error a session closes with (reason "transport
@@ -64,7 +66,7 @@ func (s *Socket) callOnUpgrade(fn func(string), transport string) {
 
 // callOnClose calls fn, the session's OnClose handler; a panic is logged,
 // and the release of the session goes on.
-func (s *Socket) callOnClose(fn func(string, error), reason string, err error) {
+func (s *Socket) callOnClose(fn func(sio.Reason, error), reason sio.Reason, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.recovered("OnClose", r)

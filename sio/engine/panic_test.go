@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/coder/websocket"
@@ -189,7 +190,7 @@ func TestPanicInOnConnection(t *testing.T) {
 	srv := NewServer(&Options{Logger: sink.logger()})
 	closes := make(chan closeEvent, 4)
 	srv.OnConnection(func(s *Socket) {
-		s.OnClose(func(reason string, err error) { closes <- closeEvent{s.ID(), reason, err} })
+		s.OnClose(func(reason sio.Reason, err error) { closes <- closeEvent{s.ID(), reason, err} })
 		s.OnMessage(func(data []byte, binary bool) { _ = s.SendMessage(data, binary) })
 		if s.Request().Query.Get("boom") != "" {
 			panic("boom")
@@ -229,7 +230,7 @@ func TestPanicInOnUpgrade(t *testing.T) {
 	srv := NewServer(&Options{Logger: sink.logger()})
 	closes := make(chan closeEvent, 4)
 	srv.OnConnection(func(s *Socket) {
-		s.OnClose(func(reason string, err error) { closes <- closeEvent{s.ID(), reason, err} })
+		s.OnClose(func(reason sio.Reason, err error) { closes <- closeEvent{s.ID(), reason, err} })
 		s.OnMessage(func(data []byte, binary bool) { _ = s.SendMessage(data, binary) })
 		s.OnUpgrade(func(string) { panic("boom") })
 	})
@@ -263,7 +264,7 @@ func TestPanicInOnClose(t *testing.T) {
 	closed := map[string]bool{}
 	srv.OnConnection(func(s *Socket) {
 		s.OnMessage(func(data []byte, binary bool) { _ = s.SendMessage(data, binary) })
-		s.OnClose(func(string, error) {
+		s.OnClose(func(sio.Reason, error) {
 			mu.Lock()
 			closed[s.ID()] = true
 			mu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/coder/websocket"
@@ -401,7 +402,7 @@ func TestSocketCloseGracefulWebSocket(t *testing.T) {
 func TestSocketCloseInOnConnection(t *testing.T) {
 	h := newHarness(t, nil)
 	h.srv.OnConnection(func(s *Socket) {
-		s.OnClose(func(reason string, err error) { h.closes <- closeEvent{s.ID(), reason, err} })
+		s.OnClose(func(reason sio.Reason, err error) { h.closes <- closeEvent{s.ID(), reason, err} })
 		_ = s.SendMessage([]byte("bye"), false)
 		s.Close()
 	})
@@ -439,11 +440,11 @@ func TestServerClose(t *testing.T) {
 	assert.Zero(t, h.srv.ClientsCount())
 	assert.Equal(t, "1", testutil.Recv(t, pending).body)
 	readWSErr(t, c)
-	reasons := map[string]int{}
+	reasons := map[sio.Reason]int{}
 	for range 3 {
 		reasons[h.nextClose().reason]++
 	}
-	assert.Equal(t, map[string]int{ReasonForcedServerClose: 2, ReasonForcedClose: 1}, reasons)
+	assert.Equal(t, map[sio.Reason]int{ReasonForcedServerClose: 2, ReasonForcedClose: 1}, reasons)
 	for _, s := range socks {
 		assert.ErrorIs(t, s.SendMessage([]byte("x"), false), ErrClosed)
 		assert.Error(t, s.Context().Err())
@@ -537,8 +538,8 @@ func TestServerCloseDuringOnConnection(t *testing.T) {
 	var mu sync.Mutex
 	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
 	h.srv.OnConnection(func(s *Socket) {
-		s.OnClose(func(reason string, err error) {
-			note("OnClose " + reason)
+		s.OnClose(func(reason sio.Reason, err error) {
+			note("OnClose " + string(reason))
 			h.closes <- closeEvent{s.ID(), reason, err}
 		})
 		entered <- s

@@ -13,8 +13,8 @@ import (
 	"github.com/gosio/socketio/sio/eio"
 )
 
-// Reasons a session closes, the strings of the official server (defined
-// once, in package sio).
+// Reasons a session closes, the sio.Reason values of the official server
+// (defined once, in package sio).
 const (
 	ReasonTransportClose    = sio.ReasonTransportClose
 	ReasonTransportError    = sio.ReasonTransportError
@@ -81,7 +81,7 @@ type Socket struct {
 	onMessage   func(data []byte, binary bool)
 	srv         *Server
 
-	onClose   func(reason string, err error)
+	onClose   func(reason sio.Reason, err error)
 	onUpgrade func(transport string)
 	// polling
 	pollWaiting bool          // a GET is pending
@@ -102,7 +102,7 @@ type Socket struct {
 	// session closed meanwhile calls OnClose once the handler returns.
 	connecting    bool
 	closeDeferred bool
-	closeReason   string
+	closeReason   sio.Reason
 	closeErr      error
 	// done is closed once the session is released and OnClose returned.
 	done chan struct{}
@@ -189,10 +189,10 @@ func (s *Socket) OnMessage(fn func(data []byte, binary bool)) {
 }
 
 // OnClose sets the function called once when the session closes, with the
-// official reason string and the error behind it, if any. Set it from the
+// official reason and the error behind it, if any. Set it from the
 // server's OnConnection handler: a session closed while that handler runs
 // calls it when the handler returns.
-func (s *Socket) OnClose(fn func(reason string, err error)) {
+func (s *Socket) OnClose(fn func(reason sio.Reason, err error)) {
 	s.mu.Lock()
 	s.onClose = fn
 	s.mu.Unlock()
@@ -462,7 +462,7 @@ func (s *Socket) Close() {
 // first: a pending (or the next) long-poll gets them and a close packet, a
 // WebSocket writes them before its close handshake. A non-graceful close
 // also ends a graceful close under way at once.
-func (s *Socket) closeWith(reason string, err error, graceful bool) {
+func (s *Socket) closeWith(reason sio.Reason, err error, graceful bool) {
 	s.mu.Lock()
 	switch s.state {
 	case stateClosed:

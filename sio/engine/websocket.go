@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
 	"github.com/gosio/socketio/sio/engine/internal/wsio"
 )
@@ -291,7 +292,7 @@ func (s *Socket) readError(err error) {
 // readErrorReason maps a read error to the reason upstream gives: the peer
 // closing (with a close frame or not) is "transport close", anything else
 // (a message over the size limit, a protocol violation) "transport error".
-func readErrorReason(err error) string {
+func readErrorReason(err error) sio.Reason {
 	if wsio.PeerClosed(err) {
 		return ReasonTransportClose
 	}

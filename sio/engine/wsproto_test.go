@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/coder/websocket"
@@ -475,7 +476,7 @@ func TestWSCloseFrames(t *testing.T) {
 	for _, tc := range []struct {
 		payload string
 		want    int
-		reason  string
+		reason  sio.Reason
 	}{
 		{"", closeNormal, ReasonTransportClose},
 		{"\x03\xe9going", 1001, ReasonTransportClose},

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/redistest"
 	"github.com/gosio/socketio/sio/redisadapter"
 	"github.com/gosio/socketio/sio/redisemitter"
@@ -216,8 +217,8 @@ func TestMixedCluster(t *testing.T) {
 
 			// disconnectSockets both ways.
 			gone := make(chan string, 2)
-			cn.s.OnDisconnect(func(r string) { gone <- "n:" + r })
-			cg.s.OnDisconnect(func(r string) { gone <- "g:" + r })
+			cn.s.OnDisconnect(func(r sio.Reason) { gone <- "n:" + string(r) })
+			cg.s.OnDisconnect(func(r sio.Reason) { gone <- "g:" + string(r) })
 			g.srv.In("rn").DisconnectSockets(false)
 			n.call(t, map[string]any{"cmd": "disconnectSockets", "sel": map[string]any{"to": []string{"rg"}}})
 			var reasons []string
@@ -326,8 +327,8 @@ func TestEmitterInterop(t *testing.T) {
 	// disconnectSockets of the official emitter on the Go node, of the Go
 	// emitter on the Node node.
 	gone := make(chan string, 2)
-	cg.s.OnDisconnect(func(r string) { gone <- "g" })
-	cn.s.OnDisconnect(func(r string) { gone <- "n" })
+	cg.s.OnDisconnect(func(r sio.Reason) { gone <- "g" })
+	cn.s.OnDisconnect(func(r sio.Reason) { gone <- "n" })
 	official.call(t, map[string]any{"op": "disconnect", "to": []string{cg.s.ID()}})
 	require.NoError(t, goEm.To(cn.s.ID()).DisconnectSockets(ctx, true))
 	var who []string

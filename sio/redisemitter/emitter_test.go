@@ -136,12 +136,12 @@ func TestEmitterReachesGoNodes(t *testing.T) {
 	assert.ErrorIs(t, em.ServerSideEmit(ctx, "x", func(sio.Args, error) {}), redisemitter.ErrAckUnsupported)
 	assert.ErrorIs(t, em.Emit(ctx, "connect"), sio.ErrReservedEvent)
 
-	gone := make(chan string, 1)
-	a.s.OnDisconnect(func(reason string) { gone <- reason })
+	gone := make(chan sio.Reason, 1)
+	a.s.OnDisconnect(func(reason sio.Reason) { gone <- reason })
 	require.NoError(t, em.DisconnectSockets(ctx, false))
 	select {
 	case r := <-gone:
-		assert.Equal(t, "io server disconnect", r)
+		assert.Equal(t, sio.ReasonServerDisconnect, r)
 	case <-time.After(waitFor):
 		t.Fatal("not disconnected")
 	}

@@ -32,7 +32,7 @@ type conn struct {
 	pending      map[string]bool    // namespaces whose CONNECT is being handled
 	connectTimer *time.Timer
 	closed       bool
-	closeReason  string
+	closeReason  sio.Reason
 
 	// handler queue (see the package doc): tasks run in order on a
 	// goroutine that exists only while there are tasks.
@@ -202,7 +202,7 @@ func (c *conn) register(s *Socket, pkts []*parser.Packet, onConnect func()) bool
 }
 
 // isClosed reports whether the connection is closed, and why.
-func (c *conn) isClosed() (bool, string) {
+func (c *conn) isClosed() (bool, sio.Reason) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closed, c.closeReason
@@ -320,7 +320,7 @@ func (c *conn) removeSocket(s *Socket) {
 
 // closeAll marks the connection closed and closes every socket of it with
 // reason.
-func (c *conn) closeAll(reason string) {
+func (c *conn) closeAll(reason sio.Reason) {
 	c.mu.Lock()
 	if !c.closed {
 		c.closed = true
@@ -340,7 +340,7 @@ func (c *conn) closeAll(reason string) {
 }
 
 // onClose is the engine's close callback.
-func (c *conn) onClose(reason string, err error) {
+func (c *conn) onClose(reason sio.Reason, err error) {
 	c.srv.obs.closed(c.eng.ID(), reason)
 	c.closeAll(reason)
 	c.srv.removeConn(c)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/engine"
 )
 
@@ -20,7 +21,7 @@ type ConnObserver struct {
 	// Upgraded is called when a connection moves to another transport.
 	Upgraded func(id, transport string)
 	// Closed is called once when a connection closes, with the reason.
-	Closed func(id, reason string)
+	Closed func(id string, reason sio.Reason)
 	// Received and Sent are called for each Engine.IO message (text or
 	// binary) received from or queued for a client, with its size in
 	// bytes (the Engine.IO type character excluded, as upstream counts).
@@ -82,7 +83,7 @@ func (o *observers) upgraded(id, transport string) {
 	}
 }
 
-func (o *observers) closed(id, reason string) {
+func (o *observers) closed(id string, reason sio.Reason) {
 	for _, x := range o.get() {
 		if x.Closed != nil {
 			o.call("ConnObserver.Closed", func() { x.Closed(id, reason) })

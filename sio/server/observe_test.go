@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/stretchr/testify/assert"
@@ -83,7 +84,7 @@ func TestObserve(t *testing.T) {
 	ts.Observe(&ConnObserver{
 		Opened:   func(id, tr string) { mu.Lock(); evs = append(evs, ev{"open", id, tr}); mu.Unlock() },
 		Upgraded: func(id, tr string) { mu.Lock(); evs = append(evs, ev{"upgrade", id, tr}); mu.Unlock() },
-		Closed:   func(id, r string) { mu.Lock(); evs = append(evs, ev{"close", id, r}); mu.Unlock() },
+		Closed:   func(id string, r sio.Reason) { mu.Lock(); evs = append(evs, ev{"close", id, string(r)}); mu.Unlock() },
 		Received: func(n int) { mu.Lock(); in += n; nin++; mu.Unlock() },
 		Sent:     func(n int) { mu.Lock(); out += n; nou++; mu.Unlock() },
 	})

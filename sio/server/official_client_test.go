@@ -73,7 +73,7 @@ func TestRecoveryWithOfficialClient(t *testing.T) {
 			s.Join("room")
 			_ = s.Emit("e", 1)
 		}
-		s.OnDisconnect(func(reason string) {
+		s.OnDisconnect(func(reason sio.Reason) {
 			if reason != sio.ReasonTransportClose {
 				return
 			}

@@ -66,7 +66,7 @@ func (srv *Server) taskPanicked(t task, r any) {
 // callReasonHandler calls a disconnecting or disconnect handler of s. A
 // panic is only logged: the socket is going already, and its clean-up
 // (leaving its rooms, the other handlers) must go on.
-func (s *Socket) callReasonHandler(h func(string), reason, handler string) {
+func (s *Socket) callReasonHandler(h func(sio.Reason), reason sio.Reason, handler string) {
 	defer s.nsp.srv.recoverHandler(s, handler)
 	h(reason)
 }

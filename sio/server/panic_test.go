@@ -81,12 +81,12 @@ type panicSetup struct {
 	log     *logSink
 	a, b    *tclient
 	sa      *Socket // a's socket of "/"
-	reasons chan string
+	reasons chan sio.Reason
 }
 
 func newPanicSetup(t *testing.T, tr string, opts *Options, onConn func(s *Socket)) *panicSetup {
 	t.Helper()
-	ps := &panicSetup{log: &logSink{}, reasons: make(chan string, 4)}
+	ps := &panicSetup{log: &logSink{}, reasons: make(chan sio.Reason, 4)}
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -98,7 +98,7 @@ func newPanicSetup(t *testing.T, tr string, opts *Options, onConn func(s *Socket
 	ps.a = dial(t, ps.ts, tr, nil)
 	ps.a.connect("/", "")
 	ps.sa = testutil.Recv(t, root)
-	ps.sa.OnDisconnect(func(r string) { ps.reasons <- r })
+	ps.sa.OnDisconnect(func(r sio.Reason) { ps.reasons <- r })
 	ps.a.connect("/other", "")
 	ps.b = dial(t, ps.ts, tr, nil)
 	ps.b.connect("/", "")
@@ -198,9 +198,9 @@ func TestPanicInEventPathDisconnectsOnlyItsSocket(t *testing.T) {
 func TestPanicInConnectionHandler(t *testing.T) {
 	forTransports(t, func(t *testing.T, tr string) {
 		ps := newPanicSetup(t, tr, nil, func(*Socket) {})
-		reasons := make(chan string, 1)
+		reasons := make(chan sio.Reason, 1)
 		ps.ts.Of("/boom").OnConnection(func(s *Socket) {
-			s.OnDisconnect(func(r string) { reasons <- r })
+			s.OnDisconnect(func(r sio.Reason) { reasons <- r })
 			panic("boom")
 		})
 		ps.a.connect("/boom", "")
@@ -245,11 +245,11 @@ func TestPanicInDynamicNamespaceMatch(t *testing.T) {
 
 func TestPanicInDisconnectHandlersLeavesCleanUpDone(t *testing.T) {
 	forTransports(t, func(t *testing.T, tr string) {
-		after := make(chan string, 1)
+		after := make(chan sio.Reason, 1)
 		ps := newPanicSetup(t, tr, nil, func(s *Socket) {
-			s.OnDisconnecting(func(string) { panic("boom") })
-			s.OnDisconnect(func(string) { panic("boom") })
-			s.OnDisconnect(func(r string) { after <- r })
+			s.OnDisconnecting(func(sio.Reason) { panic("boom") })
+			s.OnDisconnect(func(sio.Reason) { panic("boom") })
+			s.OnDisconnect(func(r sio.Reason) { after <- r })
 		})
 		id := ps.sa.ID()
 		ps.a.sendRaw("41")

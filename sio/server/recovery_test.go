@@ -37,7 +37,7 @@ func recoveryAuthJSON(pid, offset string) string {
 type recoveryServer struct {
 	*testServer
 	sockets     chan *Socket
-	reasons     chan string
+	reasons     chan sio.Reason
 	middlewares atomic.Int32
 }
 
@@ -49,7 +49,7 @@ func newRecoveryServer(t *testing.T, rec *RecoveryOptions, opts *Options) *recov
 	rs := &recoveryServer{
 		testServer: newTestServer(t, opts),
 		sockets:    make(chan *Socket, 8),
-		reasons:    make(chan string, 8),
+		reasons:    make(chan sio.Reason, 8),
 	}
 	rs.Use(func(s *Socket) error {
 		rs.middlewares.Add(1)
@@ -57,7 +57,7 @@ func newRecoveryServer(t *testing.T, rec *RecoveryOptions, opts *Options) *recov
 	})
 	rs.OnConnection(func(s *Socket) {
 		withSync(s)
-		s.OnDisconnect(func(r string) { rs.reasons <- r })
+		s.OnDisconnect(func(r sio.Reason) { rs.reasons <- r })
 		rs.sockets <- s
 	})
 	return rs
@@ -66,13 +66,13 @@ func newRecoveryServer(t *testing.T, rec *RecoveryOptions, opts *Options) *recov
 func TestRecovery(t *testing.T) {
 	for _, tc := range []struct {
 		transport string
-		reasons   []string
+		reasons   []sio.Reason
 		opts      *Options
 	}{
-		{"websocket", []string{sio.ReasonTransportClose}, nil},
+		{"websocket", []sio.Reason{sio.ReasonTransportClose}, nil},
 		// A polling client that stops polling: its pending GET aborted, or
 		// the heartbeat, ends the session.
-		{"polling", []string{sio.ReasonTransportError, sio.ReasonPingTimeout}, &Options{EngineOptions: EngineOptions{PingInterval: 30 * time.Millisecond, PingTimeout: 30 * time.Millisecond}}},
+		{"polling", []sio.Reason{sio.ReasonTransportError, sio.ReasonPingTimeout}, &Options{EngineOptions: EngineOptions{PingInterval: 30 * time.Millisecond, PingTimeout: 30 * time.Millisecond}}},
 	} {
 		t.Run(tc.transport, func(t *testing.T) {
 			rs := newRecoveryServer(t, &RecoveryOptions{SkipMiddlewares: true}, tc.opts)

@@ -355,7 +355,7 @@ func TestHandlerOrder(t *testing.T) {
 	var (
 		mu   sync.Mutex
 		seen []int
-		dis  []string
+		dis  []sio.Reason
 	)
 	ts.OnConnection(func(s *Socket) {
 		withSync(s)
@@ -373,7 +373,7 @@ func TestHandlerOrder(t *testing.T) {
 		})
 	})
 	ts.Of("/x").OnConnection(func(s *Socket) {
-		s.OnDisconnect(func(reason string) {
+		s.OnDisconnect(func(reason sio.Reason) {
 			mu.Lock()
 			dis = append(dis, reason)
 			mu.Unlock()
@@ -589,7 +589,7 @@ func TestServerDisconnect(t *testing.T) {
 		reasons := make(chan string, 4)
 		for _, n := range []*Namespace{ts.Of("/"), ts.Of("/x")} {
 			n.OnConnection(func(s *Socket) {
-				s.OnDisconnect(func(r string) { reasons <- s.Namespace().Name() + " " + r })
+				s.OnDisconnect(func(r sio.Reason) { reasons <- s.Namespace().Name() + " " + string(r) })
 			})
 		}
 		c := dial(t, ts, tr, nil)
@@ -639,7 +639,7 @@ func TestServerDisconnectClose(t *testing.T) {
 		reasons := make(chan string, 4)
 		for _, n := range []*Namespace{ts.Of("/"), ts.Of("/x")} {
 			n.OnConnection(func(s *Socket) {
-				s.OnDisconnect(func(r string) { reasons <- s.Namespace().Name() + " " + r })
+				s.OnDisconnect(func(r sio.Reason) { reasons <- s.Namespace().Name() + " " + string(r) })
 			})
 		}
 		c := dial(t, ts, tr, nil)
@@ -668,10 +668,10 @@ func TestDisconnectingSeesRooms(t *testing.T) {
 	ding, dis := make(chan state, 1), make(chan state, 1)
 	ts.OnConnection(func(s *Socket) {
 		s.Join("r1", "r2")
-		s.OnDisconnecting(func(string) {
+		s.OnDisconnecting(func(sio.Reason) {
 			ding <- state{s.Rooms(), s.Connected(), s.Context().Err() != nil}
 		})
-		s.OnDisconnect(func(string) {
+		s.OnDisconnect(func(sio.Reason) {
 			dis <- state{s.Rooms(), s.Connected(), s.Context().Err() != nil}
 		})
 	})
@@ -691,7 +691,7 @@ func TestDisconnectReasons(t *testing.T) {
 		name   string
 		opts   *Options
 		do     func(t *testing.T, ts *testServer, c *tclient, s *Socket)
-		reason string
+		reason sio.Reason
 	}{
 		{"client namespace disconnect", nil, func(t *testing.T, _ *testServer, c *tclient, _ *Socket) {
 			c.sendRaw("41")
@@ -713,8 +713,8 @@ func TestDisconnectReasons(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := newTestServer(t, tc.opts)
 			got := sockets(ts.Of("/"))
-			reasons := make(chan string, 2)
-			ts.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
+			reasons := make(chan sio.Reason, 2)
+			ts.OnConnection(func(s *Socket) { s.OnDisconnect(func(r sio.Reason) { reasons <- r }) })
 			c := dial(t, ts, "websocket", nil)
 			c.connect("/", "")
 			s := testutil.Recv(t, got)
@@ -728,8 +728,8 @@ func TestDisconnectReasons(t *testing.T) {
 
 func TestTransportCloseReasonPolling(t *testing.T) {
 	ts := newTestServer(t, nil)
-	reasons := make(chan string, 1)
-	ts.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
+	reasons := make(chan sio.Reason, 1)
+	ts.OnConnection(func(s *Socket) { s.OnDisconnect(func(r sio.Reason) { reasons <- r }) })
 	c := dial(t, ts, "polling", nil)
 	c.connect("/", "")
 	c.sendRaw("1") // the Engine.IO close packet
@@ -747,9 +747,9 @@ func TestCloseAndShutdownLeaveNoGoroutines(t *testing.T) {
 			srv := New(&Options{EngineOptions: EngineOptions{PingInterval: 50 * time.Millisecond}})
 			ts := &testServer{Server: srv, hs: httptest.NewServer(srv)}
 			got := sockets(srv.Of("/"))
-			reasons := make(chan string, 8)
+			reasons := make(chan sio.Reason, 8)
 			srv.OnConnection(func(s *Socket) {
-				s.OnDisconnect(func(r string) { reasons <- r })
+				s.OnDisconnect(func(r sio.Reason) { reasons <- r })
 				s.On("block", func(e *sio.Event) {
 					// A handler that waits for the socket's end.
 					<-s.Context().Done()

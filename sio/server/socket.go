@@ -71,8 +71,8 @@ type Socket struct {
 	handlersBuf     [2]eventHandler // handlers' first, next to the lock
 	anyHandlers     []anyHandler
 	anyOutgoing     []anyHandler
-	onDisconnect    []func(reason string)
-	onDisconnecting []func(reason string)
+	onDisconnect    []func(reason sio.Reason)
+	onDisconnecting []func(reason sio.Reason)
 	onError         []func(error)
 	packetMWs       []PacketMiddleware
 	data            any
@@ -208,7 +208,7 @@ func (s *Socket) Off(event string) {
 
 // OnDisconnect adds a handler called once with the reason when the socket
 // disconnects, after it has left its rooms.
-func (s *Socket) OnDisconnect(fn func(reason string)) {
+func (s *Socket) OnDisconnect(fn func(reason sio.Reason)) {
 	s.mu.Lock()
 	s.onDisconnect = append(s.onDisconnect, fn)
 	s.mu.Unlock()
@@ -216,7 +216,7 @@ func (s *Socket) OnDisconnect(fn func(reason string)) {
 
 // OnDisconnecting adds a handler called when the socket is about to
 // disconnect, while it is still in its rooms.
-func (s *Socket) OnDisconnecting(fn func(reason string)) {
+func (s *Socket) OnDisconnecting(fn func(reason sio.Reason)) {
 	s.mu.Lock()
 	s.onDisconnecting = append(s.onDisconnecting, fn)
 	s.mu.Unlock()
@@ -703,7 +703,7 @@ func (s *Socket) handler(event string) func(*sio.Event) {
 // recoverableReasons are the disconnect reasons after which the state of a
 // socket is kept for connection state recovery (upstream's
 // RECOVERABLE_DISCONNECT_REASONS).
-func recoverable(reason string) bool {
+func recoverable(reason sio.Reason) bool {
 	switch reason {
 	case sio.ReasonTransportError, sio.ReasonTransportClose, sio.ReasonForcedClose,
 		sio.ReasonPingTimeout, sio.ReasonServerShuttingDown, sio.ReasonForcedServerClose:
@@ -718,7 +718,7 @@ func recoverable(reason string) bool {
 // queue, disconnecting handlers run, the state is kept for a reconnection
 // when recovery is on and the reason allows it, the socket leaves its rooms
 // and the namespace, and disconnect handlers run.
-func (s *Socket) onClose(reason string, sendDisconnect bool) {
+func (s *Socket) onClose(reason sio.Reason, sendDisconnect bool) {
 	if sendDisconnect {
 		s.wmu.Lock()
 		if !s.connected.CompareAndSwap(true, false) {
@@ -749,7 +749,7 @@ func (s *Socket) onClose(reason string, sendDisconnect bool) {
 	s.conn.schedule(s, func() { s.finishClose(reason) })
 }
 
-func (s *Socket) finishClose(reason string) {
+func (s *Socket) finishClose(reason sio.Reason) {
 	s.mu.Lock()
 	ding := slices.Clone(s.onDisconnecting)
 	s.mu.Unlock()

@@ -374,7 +374,7 @@ func (d *Demo) onConnection(s *server.Socket) {
 		_ = e.Ack(sendResult{OK: true, ID: req.ID, Time: now})
 	})
 	s.On(chatapi.RTT.Name(), func(e *sio.Event) { _ = e.Ack(time.Now().UnixMilli()) })
-	s.OnDisconnecting(func(string) {
+	s.OnDisconnecting(func(sio.Reason) {
 		d.mu.Lock()
 		d.leaveLocked(s)
 		d.mu.Unlock()

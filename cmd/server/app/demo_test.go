@@ -329,9 +329,9 @@ func TestDemoDropConnections(t *testing.T) {
 	alice.nextUsers("alice", "bob")
 
 	reconnected := make(chan struct{}, 10)
-	disconnected := make(chan string, 10)
+	disconnected := make(chan sio.Reason, 10)
 	alice.s.OnConnect(func() { reconnected <- struct{}{} })
-	alice.s.OnDisconnect(func(reason string) { disconnected <- reason })
+	alice.s.OnDisconnect(func(reason sio.Reason) { disconnected <- reason })
 	if n := d.DropConnections(); n != 2 {
 		t.Fatalf("DropConnections = %d, want 2", n)
 	}

@@ -72,7 +72,7 @@ type Client struct {
 	mu          sync.Mutex
 	sid         string
 	events      []Event
-	disconnects []string
+	disconnects []sio.Reason
 	changed     chan struct{} // closed and replaced at every change of the log
 }
 
@@ -111,7 +111,7 @@ func (c *Client) record(e Event) {
 	c.mu.Unlock()
 }
 
-func (c *Client) recordDisconnect(reason string) {
+func (c *Client) recordDisconnect(reason sio.Reason) {
 	c.mu.Lock()
 	c.disconnects = append(c.disconnects, reason)
 	close(c.changed)
@@ -127,7 +127,7 @@ func (c *Client) Events() []Event {
 }
 
 // Disconnects returns the reasons of the disconnections seen so far.
-func (c *Client) Disconnects() []string {
+func (c *Client) Disconnects() []sio.Reason {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.disconnects)
@@ -135,7 +135,7 @@ func (c *Client) Disconnects() []string {
 
 // WaitFor waits until cond, given the events and disconnections so far,
 // holds, or ctx ends.
-func (c *Client) WaitFor(ctx context.Context, cond func(events []Event, disconnects []string) bool) error {
+func (c *Client) WaitFor(ctx context.Context, cond func(events []Event, disconnects []sio.Reason) bool) error {
 	for {
 		c.mu.Lock()
 		ok := cond(c.events, c.disconnects)
@@ -162,7 +162,7 @@ func (c *Client) WaitEvent(ctx context.Context, name, args string) (Event, error
 // (since: the length of Events before what is awaited was caused).
 func (c *Client) WaitEventSince(ctx context.Context, since int, name, args string) (Event, error) {
 	var found Event
-	err := c.WaitFor(ctx, func(events []Event, _ []string) bool {
+	err := c.WaitFor(ctx, func(events []Event, _ []sio.Reason) bool {
 		for _, e := range events[min(since, len(events)):] {
 			if e.Name == name && (args == "" || e.Args == args) {
 				found = e
@@ -356,7 +356,7 @@ type jsMsg struct {
 	Event     string            `json:"event"`
 	Args      []json.RawMessage `json:"args"`
 	Ack       bool              `json:"ack"`
-	Reason    string            `json:"reason"`
+	Reason    sio.Reason        `json:"reason"`
 	Error     *string           `json:"error"`
 	Transport string            `json:"transport"`
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/coder/websocket"
@@ -139,7 +140,7 @@ func TestEIO3Polling(t *testing.T) {
 
 	// A close packet ends the session.
 	assert.Equal(t, "ok", h.postV3(sid, "text/plain", "1:1").body)
-	assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonTransportClose, h.nextClose().reason)
 }
 
 func TestEIO3PollingBase64AndMissingEIO(t *testing.T) {
@@ -161,7 +162,7 @@ func TestEIO3PollingBadPayload(t *testing.T) {
 	res := h.postV3(sid, "text/plain", "5:4hi")
 	assert.Equal(t, http.StatusBadRequest, res.status)
 	ev := h.nextClose()
-	assert.Equal(t, ReasonParseError, ev.reason)
+	assert.Equal(t, sio.ReasonParseError, ev.reason)
 	assert.ErrorIs(t, ev.err, ErrInvalidPacket)
 }
 
@@ -177,7 +178,7 @@ func TestEIO3Heartbeat(t *testing.T) {
 	// Without pings, the session ends after PingInterval+PingTimeout.
 	start := time.Now()
 	ev := h.nextClose()
-	assert.Equal(t, ReasonPingTimeout, ev.reason)
+	assert.Equal(t, sio.ReasonPingTimeout, ev.reason)
 	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
 }
 
@@ -186,7 +187,7 @@ func TestEIO3PongIsAnError(t *testing.T) {
 	sid, _ := h.handshakeV3()
 	h.postV3(sid, "text/plain", "1:3")
 	ev := h.nextClose()
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	assert.ErrorIs(t, ev.err, errHeartbeatDirection)
 }
 
@@ -231,7 +232,7 @@ func TestEIO3WebSocket(t *testing.T) {
 
 	// A binary frame of another type is a parse error.
 	writeWSBinary(t, c, []byte{2, 1})
-	assert.Equal(t, ReasonParseError, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonParseError, h.nextClose().reason)
 }
 
 func TestEIO3WebSocketBase64(t *testing.T) {

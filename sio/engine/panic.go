@@ -47,7 +47,7 @@ func (s *Socket) recovered(handler string, r any) *PanicError {
 func (s *Socket) callOnMessage(fn func([]byte, bool), data []byte, binary bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.closeWith(ReasonTransportError, s.recovered("OnMessage", r), false)
+			s.closeWith(sio.ReasonTransportError, s.recovered("OnMessage", r), false)
 		}
 	}()
 	fn(data, binary)
@@ -58,7 +58,7 @@ func (s *Socket) callOnMessage(fn func([]byte, bool), data []byte, binary bool) 
 func (s *Socket) callOnUpgrade(fn func(string), transport string) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.closeWith(ReasonTransportError, s.recovered("OnUpgrade", r), false)
+			s.closeWith(sio.ReasonTransportError, s.recovered("OnUpgrade", r), false)
 		}
 	}()
 	fn(transport)
@@ -81,7 +81,7 @@ func (s *Socket) callOnClose(fn func(sio.Reason, error), reason sio.Reason, err 
 func (srv *Server) callOnConnection(s *Socket) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.closeWith(ReasonTransportError, s.recovered("OnConnection", r), false)
+			s.closeWith(sio.ReasonTransportError, s.recovered("OnConnection", r), false)
 		}
 	}()
 	srv.onConnection(s)

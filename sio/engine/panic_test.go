@@ -77,7 +77,7 @@ func (l *logSink) expectPanic(t *testing.T, handler, sid string) {
 func expectPanicClose(t *testing.T, ev closeEvent, sid, handler string) {
 	t.Helper()
 	assert.Equal(t, sid, ev.sid)
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	var pe *PanicError
 	require.True(t, errors.As(ev.err, &pe), "OnClose gets a *PanicError, got %v", ev.err)
 	assert.Equal(t, handler, pe.Handler)
@@ -131,6 +131,18 @@ func TestPanicInOnMessage(t *testing.T) {
 				others[sid] = c
 			}
 			if p.name == "poller" {
+				// A session is handed to its poller just after OnConnection.
+				testutil.Eventually(t, "every session to be read by a poller", func() bool {
+					if pollerOf(h.srv.Socket(victimSID)) == nil {
+						return false
+					}
+					for sid := range others {
+						if pollerOf(h.srv.Socket(sid)) == nil {
+							return false
+						}
+					}
+					return true
+				})
 				vp := pollerOf(h.srv.Socket(victimSID))
 				require.NotNil(t, vp, "the victim is read by a poller")
 				shared := false

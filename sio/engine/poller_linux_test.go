@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/stretchr/testify/assert"
@@ -38,5 +39,5 @@ func TestPollerReadsWebSockets(t *testing.T) {
 		assert.Equal(t, m, h.nextMsg().data)
 	}
 	writeWS(t, c, "1")
-	assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonTransportClose, h.nextClose().reason)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
 )
 
@@ -31,7 +32,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 		// Overlap: the session ends; the pending GET gets a close packet.
 		s.mu.Unlock()
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
-		s.closeWith(ReasonTransportError, errPollOverlap, false)
+		s.closeWith(sio.ReasonTransportError, errPollOverlap, false)
 		return
 	}
 	if s.transport != eio.TransportPolling {
@@ -113,7 +114,7 @@ func (s *Socket) servePoll(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			s.pollWaiting = false
 			s.mu.Unlock()
-			s.closeWith(ReasonTransportError, errPollClosed, false)
+			s.closeWith(sio.ReasonTransportError, errPollClosed, false)
 			return
 		}
 		s.mu.Lock()
@@ -214,7 +215,7 @@ func (s *Socket) closeFromClient() {
 		s.closedByClient = true
 	}
 	s.mu.Unlock()
-	s.closeWith(ReasonTransportClose, nil, false)
+	s.closeWith(sio.ReasonTransportClose, nil, false)
 }
 
 var (
@@ -272,7 +273,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 	if s.postActive {
 		s.mu.Unlock()
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
-		s.closeWith(ReasonTransportError, errPostOverlap, false)
+		s.closeWith(sio.ReasonTransportError, errPostOverlap, false)
 		return
 	}
 	s.postActive = true
@@ -297,7 +298,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 		if polling {
 			// Once upgraded, a late POST failing is no longer the
 			// session's transport failing (upstream discards its errors).
-			s.closeWith(ReasonTransportError, fmt.Errorf("%w: %w", errPostClosed, err), false)
+			s.closeWith(sio.ReasonTransportError, fmt.Errorf("%w: %w", errPostClosed, err), false)
 		}
 		return
 	}
@@ -308,7 +309,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 	binary := r.Header.Get("Content-Type") == "application/octet-stream"
 	if binary && !s.codec.binaryPayloads() {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
-		s.closeWith(ReasonTransportError, ErrInvalidPacket, false)
+		s.closeWith(sio.ReasonTransportError, ErrInvalidPacket, false)
 		return
 	}
 	if !binary {
@@ -323,7 +324,7 @@ func (s *Socket) serveData(w http.ResponseWriter, r *http.Request) {
 	packets, err := s.codec.decodePayload(body, binary, limit)
 	if err != nil {
 		s.srv.abort(w, r, http.StatusBadRequest, eio.CodeBadRequest, "")
-		s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
+		s.closeWith(sio.ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
 		return
 	}
 	for _, p := range packets {

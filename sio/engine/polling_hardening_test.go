@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/coder/websocket"
@@ -95,7 +96,7 @@ func TestPollingClientCloseAnswersNoop(t *testing.T) {
 		sid, _ := h.handshake()
 		h.nextConn()
 		assert.Equal(t, "ok", h.post(sid, "1").body)
-		assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
+		assert.Equal(t, sio.ReasonTransportClose, h.nextClose().reason)
 		assert.Nil(t, h.srv.Socket(sid))
 		res := h.poll(sid)
 		assert.Equal(t, http.StatusOK, res.status)
@@ -129,13 +130,13 @@ func TestPollingClientCloseAnswersNoop(t *testing.T) {
 		res := testutil.Recv(t, pending)
 		assert.Equal(t, http.StatusOK, res.status)
 		assert.Equal(t, "6", res.body)
-		assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
+		assert.Equal(t, sio.ReasonTransportClose, h.nextClose().reason)
 	})
 	t.Run("protocol 3", func(t *testing.T) {
 		h := newHarness(t, &Options{AllowEIO3: true})
 		sid, _ := h.handshakeV3()
 		assert.Equal(t, "ok", h.postV3(sid, "text/plain;charset=UTF-8", "1:1").body)
-		assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
+		assert.Equal(t, sio.ReasonTransportClose, h.nextClose().reason)
 		assert.Equal(t, "1:6", h.pollV3(sid).body)
 	})
 	t.Run("server close still sends a close packet", func(t *testing.T) {
@@ -143,7 +144,7 @@ func TestPollingClientCloseAnswersNoop(t *testing.T) {
 		sid, _ := h.handshake()
 		sess := h.nextConn()
 		pending := h.pollPending(sid)
-		sess.closeWith(ReasonTransportError, nil, false)
+		sess.closeWith(sio.ReasonTransportError, nil, false)
 		assert.Equal(t, "1", testutil.Recv(t, pending).body)
 		h.nextClose()
 		// No noop for a session the server closed.
@@ -260,7 +261,7 @@ func TestPollingStalledPOSTEndsWithSession(t *testing.T) {
 	h.eventually("the POST being read", postActive(sess))
 	assert.Equal(t, http.StatusBadRequest, h.post(sid, "4second").status)
 	ev := h.nextClose()
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	assert.ErrorIs(t, ev.err, errPostOverlap)
 	res, err := http.ReadResponse(br, nil)
 	require.NoError(t, err, "the stalled POST is not answered")

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/stretchr/testify/assert"
@@ -169,7 +170,7 @@ func TestPollingOverlappingGETEndsSession(t *testing.T) {
 	assert.Equal(t, "1", res.body)
 	ev := h.nextClose()
 	assert.Equal(t, sid, ev.sid)
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	assert.Nil(t, h.srv.Socket(sid))
 	assert.Equal(t, errBody(1, "Session ID unknown"), h.poll(sid).body)
 
@@ -198,7 +199,7 @@ func TestPollingConcurrentPOSTEndsSession(t *testing.T) {
 	res := h.post(sid, "4second")
 	assert.Equal(t, http.StatusBadRequest, res.status)
 	ev := h.nextClose()
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	assert.ErrorIs(t, ev.err, errPostOverlap)
 	unblock()
 	assert.Equal(t, http.StatusOK, testutil.Recv(t, first).status)
@@ -212,7 +213,7 @@ func TestPollingClientClosePacket(t *testing.T) {
 	pending := h.pollPending(sid)
 	assert.Equal(t, "ok", h.post(sid, "1").body)
 	ev := h.nextClose()
-	assert.Equal(t, ReasonTransportClose, ev.reason)
+	assert.Equal(t, sio.ReasonTransportClose, ev.reason)
 	// A noop, as upstream: a close packet only comes with a close the server starts.
 	res := testutil.Recv(t, pending)
 	assert.Equal(t, http.StatusOK, res.status)
@@ -241,7 +242,7 @@ func TestPollingClientGoneEndsSession(t *testing.T) {
 	cancel()
 	assert.Error(t, testutil.Recv(t, done))
 	ev := h.nextClose()
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	assert.ErrorIs(t, ev.err, errPollClosed)
 }
 
@@ -294,9 +295,9 @@ func TestPollingInvalidPacketClosesOnlyThatSession(t *testing.T) {
 			assert.Equal(t, bad, ev.sid)
 			assert.ErrorIs(t, ev.err, ErrInvalidPacket)
 			if name == "binary content" {
-				assert.Equal(t, ReasonTransportError, ev.reason)
+				assert.Equal(t, sio.ReasonTransportError, ev.reason)
 			} else {
-				assert.Equal(t, ReasonParseError, ev.reason)
+				assert.Equal(t, sio.ReasonParseError, ev.reason)
 			}
 			assert.Equal(t, "1", testutil.Recv(t, pending).body)
 			select {
@@ -320,7 +321,7 @@ func TestPollingClientPingIsAnError(t *testing.T) {
 	h.nextConn()
 	assert.Equal(t, "ok", h.post(sid, "2").body)
 	ev := h.nextClose()
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	assert.ErrorIs(t, ev.err, errHeartbeatDirection)
 }
 

@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/eio"
 	"github.com/gosio/socketio/sio/internal/fifo"
 )
@@ -269,7 +270,7 @@ func (s *Server) newSession(id string, r *http.Request, transport string, ws wsC
 	overflow := sess.enqueueLocked(Frame{Data: open})
 	sess.mu.Unlock()
 	if overflow {
-		sess.closeWith(ReasonTransportError, ErrQueueFull, false)
+		sess.closeWith(sio.ReasonTransportError, ErrQueueFull, false)
 	}
 	sess.startHeartbeat()
 	s.log.Debug("engine: session opened", "sid", id, "transport", transport)
@@ -336,7 +337,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	for _, sess := range list {
-		sess.closeWith(ReasonForcedServerClose, nil, false)
+		sess.closeWith(sio.ReasonForcedServerClose, nil, false)
 	}
 	// Sessions closed by other goroutines may still be in OnClose.
 	s.live.Wait()

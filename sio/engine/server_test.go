@@ -40,7 +40,7 @@ func TestHeartbeatWebSocket(t *testing.T) {
 	// No pong: the session ends.
 	ev := h.nextClose()
 	assert.Equal(t, sid, ev.sid)
-	assert.Equal(t, ReasonPingTimeout, ev.reason)
+	assert.Equal(t, sio.ReasonPingTimeout, ev.reason)
 	readWSErr(t, c)
 }
 
@@ -59,7 +59,7 @@ func TestHeartbeatPolling(t *testing.T) {
 	assert.Equal(t, "2", h.poll(sid).body)
 	pending := h.pollAsync(sid)
 	ev := h.nextClose()
-	assert.Equal(t, ReasonPingTimeout, ev.reason)
+	assert.Equal(t, sio.ReasonPingTimeout, ev.reason)
 	// The GET sent after the last ping gets a close packet (or, if it
 	// arrived after the close, an unknown-session error).
 	res := testutil.Recv(t, pending)
@@ -349,7 +349,7 @@ func TestSocketCloseGracefulPolling(t *testing.T) {
 		}
 		assert.Equal(t, "4a\x1e4b\x1e1", body)
 		ev := h.nextClose()
-		assert.Equal(t, ReasonForcedClose, ev.reason)
+		assert.Equal(t, sio.ReasonForcedClose, ev.reason)
 		assert.Nil(t, h.srv.Socket(sid))
 		assert.Equal(t, errBody(1, "Session ID unknown"), h.poll(sid).body)
 	})
@@ -368,7 +368,7 @@ func TestSocketCloseGracefulPolling(t *testing.T) {
 		default:
 		}
 		assert.Equal(t, "4a\x1ebAQ==\x1e1", h.poll(sid).body)
-		assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+		assert.Equal(t, sio.ReasonForcedClose, h.nextClose().reason)
 		assert.Error(t, sess.Context().Err())
 	})
 	t.Run("no GET comes", func(t *testing.T) {
@@ -376,7 +376,7 @@ func TestSocketCloseGracefulPolling(t *testing.T) {
 		h.handshake()
 		sess := h.nextConn()
 		sess.Close()
-		assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+		assert.Equal(t, sio.ReasonForcedClose, h.nextClose().reason)
 		assert.Zero(t, h.srv.ClientsCount())
 	})
 }
@@ -396,7 +396,7 @@ func TestSocketCloseGracefulWebSocket(t *testing.T) {
 	}
 	err := readWSErr(t, c)
 	assert.Equal(t, websocket.StatusNormalClosure, websocket.CloseStatus(err), "%v", err)
-	assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonForcedClose, h.nextClose().reason)
 }
 
 func TestSocketCloseInOnConnection(t *testing.T) {
@@ -412,13 +412,13 @@ func TestSocketCloseInOnConnection(t *testing.T) {
 	require.Len(t, parts, 3, res.body)
 	assert.True(t, strings.HasPrefix(parts[0], "0{"))
 	assert.Equal(t, []string{"4bye", "1"}, parts[1:])
-	assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonForcedClose, h.nextClose().reason)
 
 	c := h.dial()
 	assert.True(t, strings.HasPrefix(readWSText(t, c), "0{"))
 	assert.Equal(t, "4bye", readWSText(t, c))
 	readWSErr(t, c)
-	assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonForcedClose, h.nextClose().reason)
 }
 
 func TestServerClose(t *testing.T) {
@@ -444,7 +444,7 @@ func TestServerClose(t *testing.T) {
 	for range 3 {
 		reasons[h.nextClose().reason]++
 	}
-	assert.Equal(t, map[sio.Reason]int{ReasonForcedServerClose: 2, ReasonForcedClose: 1}, reasons)
+	assert.Equal(t, map[sio.Reason]int{sio.ReasonForcedServerClose: 2, sio.ReasonForcedClose: 1}, reasons)
 	for _, s := range socks {
 		assert.ErrorIs(t, s.SendMessage([]byte("x"), false), ErrClosed)
 		assert.Error(t, s.Context().Err())
@@ -482,7 +482,7 @@ func TestServerShutdown(t *testing.T) {
 	assert.Zero(t, h.srv.ClientsCount())
 	assert.ErrorIs(t, polling.SendMessage([]byte("x"), false), ErrClosed)
 	for range 2 {
-		assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+		assert.Equal(t, sio.ReasonForcedClose, h.nextClose().reason)
 	}
 }
 
@@ -496,7 +496,7 @@ func TestServerShutdownDeadline(t *testing.T) {
 	err := h.srv.Shutdown(ctx)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Zero(t, h.srv.ClientsCount())
-	assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonForcedClose, h.nextClose().reason)
 }
 
 func TestServerShutdownEmpty(t *testing.T) {
@@ -512,7 +512,7 @@ func TestQueueLimit(t *testing.T) {
 	require.NoError(t, sess.SendMessage(make([]byte, 900), false))
 	assert.ErrorIs(t, sess.SendMessage(make([]byte, 200), false), ErrQueueFull)
 	ev := h.nextClose()
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	assert.ErrorIs(t, ev.err, ErrQueueFull)
 	assert.ErrorIs(t, sess.SendMessage([]byte("x"), false), ErrClosed)
 }
@@ -562,7 +562,7 @@ func TestServerCloseDuringOnConnection(t *testing.T) {
 	default:
 	}
 	unblock()
-	assert.Equal(t, ReasonForcedServerClose, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonForcedServerClose, h.nextClose().reason)
 	require.NoError(t, testutil.Recv(t, closed))
 	assert.Equal(t, http.StatusBadRequest, testutil.Recv(t, res).status)
 	mu.Lock()

@@ -13,17 +13,6 @@ import (
 	"github.com/gosio/socketio/sio/eio"
 )
 
-// Reasons a session closes, the sio.Reason values of the official server
-// (defined once, in package sio).
-const (
-	ReasonTransportClose    = sio.ReasonTransportClose
-	ReasonTransportError    = sio.ReasonTransportError
-	ReasonPingTimeout       = sio.ReasonPingTimeout
-	ReasonForcedClose       = sio.ReasonForcedClose
-	ReasonForcedServerClose = sio.ReasonForcedServerClose
-	ReasonParseError        = sio.ReasonParseError
-)
-
 // Frame is one Engine.IO packet in its WebSocket form: for text, the packet
 // type digit followed by the data (a message is '4' then the text); for
 // binary, the raw bytes of a binary message. A queued frame is never
@@ -242,7 +231,7 @@ func (s *Socket) Send(frames ...Frame) error {
 	overflow := s.enqueueLocked(frames...)
 	s.mu.Unlock()
 	if overflow {
-		s.closeWith(ReasonTransportError, ErrQueueFull, false)
+		s.closeWith(sio.ReasonTransportError, ErrQueueFull, false)
 		return ErrQueueFull
 	}
 	return nil
@@ -370,7 +359,7 @@ func (s *Socket) onPingV3() {
 	overflow := s.enqueueLocked(Frame{Data: pongFrame})
 	s.mu.Unlock()
 	if overflow {
-		s.closeWith(ReasonTransportError, ErrQueueFull, false)
+		s.closeWith(sio.ReasonTransportError, ErrQueueFull, false)
 	}
 }
 
@@ -384,7 +373,7 @@ func (s *Socket) onTimer() {
 	}
 	if s.awaitPong {
 		s.mu.Unlock()
-		s.closeWith(ReasonPingTimeout, nil, false)
+		s.closeWith(sio.ReasonPingTimeout, nil, false)
 		return
 	}
 	s.awaitPong = true
@@ -392,7 +381,7 @@ func (s *Socket) onTimer() {
 	s.timer.Reset(s.srv.opts.PingTimeout)
 	s.mu.Unlock()
 	if overflow {
-		s.closeWith(ReasonTransportError, ErrQueueFull, false)
+		s.closeWith(sio.ReasonTransportError, ErrQueueFull, false)
 	}
 }
 
@@ -435,18 +424,18 @@ func (s *Socket) onPacket(p eio.Packet) {
 		}
 	case eio.Pong:
 		if s.codec.clientPings() {
-			s.closeWith(ReasonTransportError, errHeartbeatDirection, false)
+			s.closeWith(sio.ReasonTransportError, errHeartbeatDirection, false)
 			return
 		}
 		s.onPong()
 	case eio.Close:
-		s.closeWith(ReasonTransportClose, nil, false)
+		s.closeWith(sio.ReasonTransportClose, nil, false)
 	case eio.Ping:
 		if s.codec.clientPings() {
 			s.onPingV3()
 			return
 		}
-		s.closeWith(ReasonTransportError, errHeartbeatDirection, false)
+		s.closeWith(sio.ReasonTransportError, errHeartbeatDirection, false)
 	case eio.Noop, eio.Upgrade, eio.Open:
 		// Ignored, as upstream does.
 	}
@@ -455,7 +444,7 @@ func (s *Socket) onPacket(p eio.Packet) {
 // Close closes the session gracefully: what is queued is sent first, then
 // the transport is closed (reason "forced close"). It does not wait.
 func (s *Socket) Close() {
-	s.closeWith(ReasonForcedClose, nil, true)
+	s.closeWith(sio.ReasonForcedClose, nil, true)
 }
 
 // closeWith ends the session. When graceful, queued frames are flushed

@@ -71,7 +71,7 @@ func (s *Socket) answerPing(data []byte) {
 	overflow := s.queuePongLocked(data)
 	s.mu.Unlock()
 	if overflow {
-		s.closeWith(ReasonTransportError, ErrQueueFull, false)
+		s.closeWith(sio.ReasonTransportError, ErrQueueFull, false)
 	}
 }
 
@@ -155,7 +155,7 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, id s
 // the request are released.
 func (s *Socket) serveWebSocket(ws wsConn) {
 	if !ws.Serve((*wsHandler)(s)) {
-		s.closeWith(ReasonForcedServerClose, ErrServerClosed, false)
+		s.closeWith(sio.ReasonForcedServerClose, ErrServerClosed, false)
 		ws.CloseNow()
 	}
 }
@@ -283,7 +283,7 @@ func (s *Socket) probe(ws wsConn) error {
 // readError closes the session after its WebSocket failed to read.
 func (s *Socket) readError(err error) {
 	if errors.Is(err, eio.ErrInvalidPacket) {
-		s.closeWith(ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
+		s.closeWith(sio.ReasonParseError, errors.Join(ErrInvalidPacket, err), false)
 	} else {
 		s.closeWith(readErrorReason(err), err, false)
 	}
@@ -294,9 +294,9 @@ func (s *Socket) readError(err error) {
 // (a message over the size limit, a protocol violation) "transport error".
 func readErrorReason(err error) sio.Reason {
 	if wsio.PeerClosed(err) {
-		return ReasonTransportClose
+		return sio.ReasonTransportClose
 	}
-	return ReasonTransportError
+	return sio.ReasonTransportError
 }
 
 // wakeWriterLocked gets what is queued written by the server's flushers,
@@ -380,7 +380,7 @@ func (s *Socket) writeNow(ws wsConn, frames []Frame, reuse bool) {
 	case err != nil:
 		s.writing = false
 		s.mu.Unlock()
-		s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
+		s.closeWith(sio.ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
 		return
 	case pending || s.state == stateClosing:
 		s.startWriterLocked() // writes what is left, then finishes a close
@@ -410,7 +410,7 @@ func (s *Socket) writeLoop() {
 			s.mu.Lock()
 			s.writing = false
 			s.mu.Unlock()
-			s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
+			s.closeWith(sio.ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
 			return
 		}
 	}
@@ -447,7 +447,7 @@ func (s *Socket) writeLoop() {
 			s.mu.Lock()
 			s.writing = false
 			s.mu.Unlock()
-			s.closeWith(ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
+			s.closeWith(sio.ReasonTransportError, fmt.Errorf("engine: websocket write: %w", err), false)
 			return
 		}
 		clear(frames)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/socketio/sio"
 	"github.com/gosio/socketio/sio/internal/testutil"
 
 	"github.com/coder/websocket"
@@ -73,7 +74,7 @@ func TestWebSocketClientCloses(t *testing.T) {
 			closeFn(c)
 			ev := h.nextClose()
 			assert.Equal(t, sid, ev.sid)
-			assert.Equal(t, ReasonTransportClose, ev.reason)
+			assert.Equal(t, sio.ReasonTransportClose, ev.reason)
 			assert.ErrorIs(t, sess.SendMessage([]byte("x"), false), ErrClosed)
 			assert.Zero(t, h.srv.ClientsCount())
 		})
@@ -90,7 +91,7 @@ func TestWebSocketMaxHTTPBufferSize(t *testing.T) {
 	writeWS(t, c, "4"+strings.Repeat("b", 100))
 	ev := h.nextClose()
 	assert.Equal(t, sid, ev.sid)
-	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.Equal(t, sio.ReasonTransportError, ev.reason)
 	err := readWSErr(t, c)
 	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), "%v", err)
 }
@@ -104,7 +105,7 @@ func TestWebSocketInvalidPacketClosesOnlyThatSession(t *testing.T) {
 	writeWS(t, bad, "x")
 	ev := h.nextClose()
 	assert.Equal(t, badSID, ev.sid)
-	assert.Equal(t, ReasonParseError, ev.reason)
+	assert.Equal(t, sio.ReasonParseError, ev.reason)
 	assert.ErrorIs(t, ev.err, ErrInvalidPacket)
 	readWSErr(t, bad)
 

@@ -188,7 +188,7 @@ func TestWSOwnProtocol(t *testing.T) {
 		w.frame(0x80|opClose, []byte{0x0f, 0xa0, 'b', 'y', 'e'}, false) // 4000
 		w.closed(4000)
 		ce := h.nextClose()
-		assert.Equal(t, ReasonTransportClose, ce.reason)
+		assert.Equal(t, sio.ReasonTransportClose, ce.reason)
 	})
 
 	violations := map[string]func(w *rawWS){
@@ -209,7 +209,7 @@ func TestWSOwnProtocol(t *testing.T) {
 			send(w)
 			w.closed(closeProtocolError)
 			ce := h.nextClose()
-			assert.Equal(t, ReasonTransportError, ce.reason)
+			assert.Equal(t, sio.ReasonTransportError, ce.reason)
 			assert.ErrorIs(t, ce.err, errWSProtocol)
 		})
 	}
@@ -221,7 +221,7 @@ func TestWSOwnProtocol(t *testing.T) {
 		w.frame(0x80|opContinuation, bytes.Repeat([]byte("x"), 41), false)
 		w.closed(closeTooBig)
 		ce := h.nextClose()
-		assert.Equal(t, ReasonTransportError, ce.reason)
+		assert.Equal(t, sio.ReasonTransportError, ce.reason)
 		assert.ErrorIs(t, ce.err, errWSTooBig)
 	})
 
@@ -241,7 +241,7 @@ func TestWSOwnProtocol(t *testing.T) {
 		w.frame(0x80|opClose, []byte{0x03, 0xe8}, false)
 		_, err := w.br.ReadByte()
 		assert.ErrorIs(t, err, io.EOF, "closed once the close frame is answered")
-		assert.Equal(t, ReasonForcedClose, h.nextClose().reason)
+		assert.Equal(t, sio.ReasonForcedClose, h.nextClose().reason)
 	})
 
 	for name, tc := range map[string]struct{ header, want string }{
@@ -368,7 +368,7 @@ func TestWSPingFromCoder(t *testing.T) {
 	writeWS(t, c, "4after the ping")
 	assert.Equal(t, "after the ping", h.nextMsg().data)
 	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
-	assert.Equal(t, ReasonTransportClose, h.nextClose().reason)
+	assert.Equal(t, sio.ReasonTransportClose, h.nextClose().reason)
 }
 
 // TestWSOverTLS checks the engine's own protocol on a connection without
@@ -444,7 +444,7 @@ func TestWSParseErrorClosesWithFrame(t *testing.T) {
 			w.frame(0x80|opText, []byte(payload), false)
 			w.closed(closeProtocolError)
 			ce := h.nextClose()
-			assert.Equal(t, ReasonParseError, ce.reason)
+			assert.Equal(t, sio.ReasonParseError, ce.reason)
 			assert.ErrorIs(t, ce.err, ErrInvalidPacket)
 		})
 	}
@@ -465,7 +465,7 @@ func TestWSInvalidText(t *testing.T) {
 	w.frame(opContinuation, []byte("\xed\xa0\x80"), false) // a surrogate, the message not over
 	w.closed(closeInvalidPayload)
 	ce := h.nextClose()
-	assert.Equal(t, ReasonTransportError, ce.reason)
+	assert.Equal(t, sio.ReasonTransportError, ce.reason)
 	assert.ErrorIs(t, ce.err, errWSInvalidUTF8)
 }
 
@@ -478,13 +478,13 @@ func TestWSCloseFrames(t *testing.T) {
 		want    int
 		reason  sio.Reason
 	}{
-		{"", closeNormal, ReasonTransportClose},
-		{"\x03\xe9going", 1001, ReasonTransportClose},
-		{"\x0b\xb8", 3000, ReasonTransportClose},
-		{"\x03\xed", closeProtocolError, ReasonTransportError}, // 1005
-		{"\x03\xf7", closeProtocolError, ReasonTransportError}, // 1015
-		{"\x13\x88", closeProtocolError, ReasonTransportError}, // 5000
-		{"\x03\xe8\xff", closeInvalidPayload, ReasonTransportError},
+		{"", closeNormal, sio.ReasonTransportClose},
+		{"\x03\xe9going", 1001, sio.ReasonTransportClose},
+		{"\x0b\xb8", 3000, sio.ReasonTransportClose},
+		{"\x03\xed", closeProtocolError, sio.ReasonTransportError}, // 1005
+		{"\x03\xf7", closeProtocolError, sio.ReasonTransportError}, // 1015
+		{"\x13\x88", closeProtocolError, sio.ReasonTransportError}, // 5000
+		{"\x03\xe8\xff", closeInvalidPayload, sio.ReasonTransportError},
 	} {
 		t.Run(fmt.Sprintf("%x", tc.payload), func(t *testing.T) {
 			h := newHarness(t, nil)

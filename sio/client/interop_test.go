@@ -412,6 +412,28 @@ func TestInteropAuth(t *testing.T) {
 			assert.JSONEq(t, `{"call":2}`, string(testutil.Recv(t, auth).Args.Raw(0)))
 		})
 
+		t.Run("func in a composite literal", func(t *testing.T) {
+			literal := func(context.Context) (any, error) { return map[string]string{"via": "Options"}, nil }
+			s, err := client.New(url, &client.Options{Transport: native.New(nil), AuthFunc: literal})
+			require.NoError(t, err)
+			auth := record(s, "auth")
+			require.NoError(t, s.Connect(ctx))
+			assert.JSONEq(t, `{"via":"Options"}`, string(testutil.Recv(t, auth).Args.Raw(0)))
+			s.Disconnect()
+
+			// As with Auth, SocketOptions.AuthFunc wins when both are set.
+			s, err = client.New(url, &client.Options{
+				Transport:     native.New(nil),
+				AuthFunc:      literal,
+				SocketOptions: client.SocketOptions{AuthFunc: func(context.Context) (any, error) { return map[string]string{"via": "SocketOptions"}, nil }},
+			})
+			require.NoError(t, err)
+			auth = record(s, "auth")
+			require.NoError(t, s.Connect(ctx))
+			defer s.Disconnect()
+			assert.JSONEq(t, `{"via":"SocketOptions"}`, string(testutil.Recv(t, auth).Args.Raw(0)))
+		})
+
 		t.Run("func error", func(t *testing.T) {
 			opts := &client.Options{Transport: native.New(nil)}
 			boom := errors.New("no token")
@@ -486,7 +508,8 @@ func TestInteropReconnect(t *testing.T) {
 				ctx := testCtx(t)
 				opts := fastReconnect(native.New(nil), mode.transports)
 				var authCalls atomic.Int32
-				opts.AuthFunc = func(context.Context) (any, error) { return map[string]any{"n": authCalls.Add(1)}, nil }
+				// m.Socket takes SocketOptions: the direct Options.AuthFunc is for New and Dial.
+				opts.SocketOptions.AuthFunc = func(context.Context) (any, error) { return map[string]any{"n": authCalls.Add(1)}, nil }
 				m, err := client.NewManager(srv.URL, opts)
 				require.NoError(t, err)
 				reconnected := make(chan int, 1)

@@ -62,6 +62,9 @@ type Options struct {
 	// it (client.Options{Auth: ...}); when both are set, SocketOptions.Auth
 	// wins.
 	Auth any
+	// AuthFunc is SocketOptions.AuthFunc, here for the same reason; when
+	// both are set, SocketOptions.AuthFunc wins.
+	AuthFunc func(ctx context.Context) (any, error)
 
 	// Transport does the I/O: native.New(nil) for native programs,
 	// transport/wasm in the browser. Required.
@@ -302,6 +305,9 @@ func (o *Options) socketOptions() *SocketOptions {
 	so := o.SocketOptions
 	if so.Auth == nil {
 		so.Auth = o.Auth
+	}
+	if so.AuthFunc == nil {
+		so.AuthFunc = o.AuthFunc
 	}
 	return &so
 }

@@ -107,11 +107,20 @@ var ErrPartialAcks = errors.New("sio: some clients did not acknowledge")
 // EmitWithAck sends an event to the selected sockets and gathers their
 // acknowledgements. It returns every reply, or, when the timeout (set with
 // Timeout) or ctx ends first, the replies so far with an error wrapping
-// sio.ErrAckTimeout. With a cluster adapter, it is complete once every
-// node has said how many sockets it reached and they all replied.
+// sio.ErrAckTimeout. With neither a Timeout nor a deadline on ctx, the
+// server's Options.AckTimeout is the timeout; when that is zero too (the
+// default) only ctx bounds the wait. With a cluster adapter, it is
+// complete once every node has said how many sockets it reached and they
+// all replied.
 func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]sio.Args, error) {
 	if sio.IsReserved(event) {
 		return nil, fmt.Errorf("%w: %q", sio.ErrReservedEvent, event)
+	}
+	if _, ok := ctx.Deadline(); b.opts.Timeout <= 0 && !ok {
+		if d := b.nsp.srv.opts.AckTimeout; d > 0 {
+			// Exactly as Timeout(d): the cluster adapters get it too.
+			b = b.Timeout(d)
+		}
 	}
 	var cancel context.CancelFunc
 	if b.opts.Timeout > 0 {

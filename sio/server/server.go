@@ -87,6 +87,13 @@ type Options struct {
 	// ConnectTimeout closes a connection that has joined no namespace
 	// within it (default 45s).
 	ConnectTimeout time.Duration
+	// AckTimeout is the default bound of a server-side EmitWithAck or
+	// EmitWithAckFunc (on a socket or a broadcast) made without Timeout(d)
+	// and, for EmitWithAck, with a context that has no deadline; it ends
+	// with the same error as Timeout(AckTimeout). Zero (the default, as
+	// upstream) means none: such an emit waits for the acknowledgement or
+	// the disconnection.
+	AckTimeout time.Duration
 	// MaxAttachments is the most binary attachments a packet may announce (default 10).
 	MaxAttachments int
 	// Adapter creates each namespace's adapter (default NewMemoryAdapter).

@@ -885,3 +885,67 @@ func TestOnReplacesAndOffRemoves(t *testing.T) {
 	c.emit("/", 2, "c") // no handler: no ack
 	c.syncNone("/")
 }
+
+// TestDefaultAckTimeout: Options.AckTimeout bounds an EmitWithAck made
+// without Timeout(d) and without a deadline, with the error Timeout(d)
+// gives; Timeout(d) and a deadline on ctx take precedence.
+func TestDefaultAckTimeout(t *testing.T) {
+	forTransports(t, func(t *testing.T, tr string) {
+		const d = 30 * time.Millisecond
+		ts := newTestServer(t, &Options{AckTimeout: d})
+		got := sockets(ts.Of("/"))
+		c := dial(t, ts, tr, nil) // never acknowledges
+		c.connect("/", "")
+		s := testutil.Recv(t, got)
+
+		// Socket, blocking form.
+		_, want := s.Timeout(d).EmitWithAck(context.Background(), "question")
+		c.expectEvent("/", "question")
+		require.ErrorIs(t, want, sio.ErrAckTimeout)
+		_, err := s.EmitWithAck(context.Background(), "question")
+		c.expectEvent("/", "question")
+		require.ErrorIs(t, err, sio.ErrAckTimeout)
+		assert.Equal(t, want.Error(), err.Error())
+
+		// Socket, callback form.
+		cb := make(chan error, 1)
+		require.NoError(t, s.EmitWithAckFunc("question", func(_ sio.Args, err error) { cb <- err }))
+		c.expectEvent("/", "question")
+		err = testutil.Recv(t, cb)
+		require.ErrorIs(t, err, sio.ErrAckTimeout)
+		assert.Equal(t, want.Error(), err.Error())
+
+		// Timeout(d) overrides it.
+		_, err = s.Timeout(2*d).EmitWithAck(context.Background(), "question")
+		c.expectEvent("/", "question")
+		assert.ErrorContains(t, err, (2 * d).String())
+
+		// So does a deadline on ctx (longer than the default: the context ends it).
+		ctx, cancel := context.WithTimeout(context.Background(), 3*d)
+		_, err = s.EmitWithAck(ctx, "question")
+		cancel()
+		c.expectEvent("/", "question")
+		assert.ErrorIs(t, err, sio.ErrAckTimeout)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+		// An acknowledgement in time is still delivered.
+		res := make(chan error, 1)
+		go func() {
+			_, err := s.EmitWithAck(context.Background(), "question")
+			res <- err
+		}()
+		p, _ := c.expectEvent("/", "question")
+		c.ack("/", p.ID, "ok")
+		assert.NoError(t, testutil.Recv(t, res))
+
+		// Broadcast.
+		_, want = ts.Timeout(d).EmitWithAck(context.Background(), "poll")
+		c.expectEvent("/", "poll")
+		require.ErrorIs(t, want, ErrPartialAcks)
+		_, err = ts.EmitWithAck(context.Background(), "poll")
+		c.expectEvent("/", "poll")
+		require.ErrorIs(t, err, sio.ErrAckTimeout)
+		require.ErrorIs(t, err, ErrPartialAcks)
+		assert.Equal(t, want.Error(), err.Error())
+	})
+}

@@ -409,16 +409,18 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 // EmitWithAck sends an event and waits for the client's acknowledgement,
 // until ctx ends (the error then wraps sio.ErrAckTimeout and ctx.Err()),
 // the Timeout of the emitter elapses, or the socket disconnects
-// (sio.ErrDisconnected). With neither a deadline on ctx nor a Timeout it
-// waits as long as the socket stays connected: a client that never
-// acknowledges holds the caller until it disconnects.
+// (sio.ErrDisconnected). With neither a deadline on ctx nor a Timeout,
+// the server's Options.AckTimeout bounds it; when that is zero too (the
+// default) it waits as long as the socket stays connected: a client that
+// never acknowledges holds the caller until it disconnects.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (sio.Args, error) {
 	return s.emitWithAck(ctx, 0, event, args)
 }
 
 // EmitWithAckFunc sends an event and calls fn with the acknowledgement,
 // or with an error when the socket disconnects first (or the emitter's
-// Timeout elapses). fn runs on the connection's handler queue.
+// Timeout, else the server's Options.AckTimeout, elapses). fn runs on the
+// connection's handler queue.
 func (s *Socket) EmitWithAckFunc(event string, fn func(sio.Args, error), args ...any) error {
 	return s.emitWithCallback(0, fn, event, args)
 }
@@ -478,6 +480,9 @@ func (s *Socket) emitWithAck(ctx context.Context, timeout time.Duration, event s
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := ctx.Deadline(); timeout <= 0 && !ok {
+		timeout = s.nsp.srv.opts.AckTimeout
+	}
 	id := s.registerAck(func(a sio.Args, err error) { ch <- result{a, err} }, timeout)
 	p.ID, p.HasID = id, true
 	s.notifyOutgoing(p)
@@ -498,6 +503,9 @@ func (s *Socket) emitWithCallback(timeout time.Duration, fn func(sio.Args, error
 	p, err := s.eventPacket(event, args)
 	if err != nil {
 		return err
+	}
+	if timeout <= 0 {
+		timeout = s.nsp.srv.opts.AckTimeout
 	}
 	id := s.registerAck(func(a sio.Args, err error) {
 		s.conn.schedule(s, func() {

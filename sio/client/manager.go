@@ -93,8 +93,12 @@ func newManager(p parsedURL, opts *Options) (*Manager, error) {
 
 // Socket returns the manager's socket for namespace nsp ("/" when empty),
 // creating it with opts on first use (later calls return the same socket and
-// ignore opts). The socket is not connected: register handlers, then call
-// Socket.Connect or Socket.Open.
+// ignore opts). With nil opts the socket takes the SocketOptions of the
+// Manager's Options (Auth, AuthFunc, AckTimeout, Retries); opts that set
+// neither Auth nor AuthFunc take the Manager's Auth and AuthFunc, so a
+// Manager created with credentials sends them on every namespace. The
+// socket is not connected: register handlers, then call Socket.Connect or
+// Socket.Open.
 func (m *Manager) Socket(nsp string, opts *SocketOptions) *Socket {
 	if nsp == "" {
 		nsp = "/"

@@ -53,7 +53,8 @@ type SocketOptions struct {
 }
 
 // Options configures a Manager (and, through the embedded SocketOptions, the
-// socket New, Dial and Registry.Socket create). The zero value of every field
+// socket New, Dial and Registry.Socket create, and the default of
+// Manager.Socket). The zero value of every field
 // is the official client's default; only Transport is required.
 type Options struct {
 	SocketOptions
@@ -165,6 +166,7 @@ type config struct {
 	log              Logger
 	rand             func() float64
 	parser           parser.Parser
+	sock             SocketOptions // the default of Manager.Socket
 }
 
 // parsedURL is a server URL split as the official client's lookup does.
@@ -236,6 +238,7 @@ func newConfig(p parsedURL, o *Options) (*config, error) {
 		log:              o.Logger,
 		rand:             rand.Float64,
 		parser:           o.Parser,
+		sock:             *o.socketOptions(),
 	}
 	if c.parser == nil {
 		c.parser = parser.JSON()

@@ -3,6 +3,7 @@
 package client_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,9 @@ import (
 
 	"github.com/gosio/socketio/internal/conformance"
 	"github.com/gosio/socketio/internal/nodeenv"
+	"github.com/gosio/socketio/sio"
+	"github.com/gosio/socketio/sio/client"
+	"github.com/stretchr/testify/require"
 )
 
 // The interop scenarios run against both implementations of the test app
@@ -238,4 +242,48 @@ func testLogger() *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// transportModes are the transport configurations the scenarios run with.
+var transportModes = []struct {
+	name       string
+	transports []string
+	want       string // transport in use once settled
+}{
+	{"polling", []string{client.TransportPolling}, client.TransportPolling},
+	{"websocket", []string{client.TransportWebSocket}, client.TransportWebSocket},
+	{"upgrade", nil, client.TransportWebSocket},
+}
+
+const waitFor = 10 * time.Second
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// fastReconnect are options reconnecting within tens of milliseconds.
+func fastReconnect(tr client.Transport, transports []string) *client.Options {
+	return &client.Options{
+		Transport:            tr,
+		Transports:           transports,
+		ReconnectionDelay:    20 * time.Millisecond,
+		ReconnectionDelayMax: 50 * time.Millisecond,
+	}
+}
+
+// record returns a channel receiving the socket's events called name.
+func record(s *client.Socket, name string) <-chan *sio.Event {
+	ch := make(chan *sio.Event, 1000)
+	s.On(name, func(e *sio.Event) { ch <- e })
+	return ch
+}
+
+// values decodes args into untyped values.
+func values(t *testing.T, args sio.Args) []any {
+	t.Helper()
+	vals, err := args.Values()
+	require.NoError(t, err)
+	return vals
 }

@@ -120,8 +120,12 @@ type queued struct {
 
 func newSocket(m *Manager, nsp string, opts *SocketOptions) *Socket {
 	s := &Socket{m: m, nsp: nsp, acks: make(map[uint64]*pendingAck), exec: ordered.Queue[ordered.Func]{OnPanic: handlerPanicked(m.cfg.log)}}
+	s.opts = m.cfg.sock
 	if opts != nil {
 		s.opts = *opts
+		if opts.Auth == nil && opts.AuthFunc == nil {
+			s.opts.Auth, s.opts.AuthFunc = m.cfg.sock.Auth, m.cfg.sock.AuthFunc
+		}
 	}
 	return s
 }

@@ -388,6 +388,10 @@ func (a *Admin) addNamespace(n *server.Namespace) {
 	}
 	n.OnConnection(func(s *server.Socket) { a.onSocket(n, s) })
 	name := n.Name()
+	n.OnSocketData(func(s *server.Socket) {
+		data, _, _ := splitData(s.Data())
+		a.emit("socket_updated", map[string]any{"id": s.ID(), "nsp": name, "data": data})
+	})
 	n.OnRoomEvent(func(e server.AdapterEvent) {
 		switch e.Kind {
 		case "join-room":

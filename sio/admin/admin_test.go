@@ -231,6 +231,14 @@ func TestDevelopmentMode(t *testing.T) {
 	assert.NotContains(t, mine[i].Handshake, "auth", "the auth payload is not shown")
 	assert.Equal(t, map[string]any{}, mine[i].Data)
 
+	// SetData is reported, without the admin's own entry (upstream watches
+	// socket.data through a proxy).
+	s1.SetData(map[string]any{"user": "ann", "_admin": "hidden"})
+	upd := decodeArg[map[string]any](t, u.nextWhere("socket_updated", func(a sio.Args) bool {
+		return decodeArg[map[string]any](t, a, 0)["data"] != nil
+	}), 0)
+	assert.Equal(t, map[string]any{"id": c1.ID(), "nsp": "/", "data": map[string]any{"user": "ann"}}, upd)
+
 	stats := decodeArg[map[string]any](t, u.next("server_stats"), 0)
 	assert.Contains(t, stats, "serverId")
 	assert.Contains(t, stats, "uptime")

@@ -43,6 +43,8 @@ type Namespace struct {
 	serverSide  []func(*sio.Event)
 	onRoom      []func(AdapterEvent)
 	hasOnRoom   atomic.Bool
+	onData      []func(*Socket)
+	hasOnData   atomic.Bool
 
 	// dynamic namespaces: a parent has match and children; a child has parent
 	parent   *Namespace

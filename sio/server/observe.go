@@ -168,6 +168,33 @@ func (n *Namespace) roomEvents(evs []AdapterEvent) {
 	}
 }
 
+// OnSocketData adds a function called after SetData on one of the
+// namespace's sockets (upstream's admin UI watches socket.data to send
+// socket_updated). It is called on the goroutine that called SetData,
+// outside locks.
+func (n *Namespace) OnSocketData(fn func(*Socket)) {
+	n.mu.Lock()
+	n.onData = append(n.onData, fn)
+	n.hasOnData.Store(true)
+	n.mu.Unlock()
+}
+
+func (n *Namespace) socketData(s *Socket) {
+	n.mu.RLock()
+	fns := slices.Clone(n.onData)
+	n.mu.RUnlock()
+	for _, fn := range fns {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					logPanic(n.srv.log, r, "OnSocketData", s)
+				}
+			}()
+			fn(s)
+		}()
+	}
+}
+
 // callRoomEvent calls an OnRoomEvent function; a panic is logged.
 func (n *Namespace) callRoomEvent(fn func(AdapterEvent), e AdapterEvent) {
 	defer func() {

@@ -182,6 +182,9 @@ func (s *Socket) SetData(v any) {
 	s.mu.Lock()
 	s.data = v
 	s.mu.Unlock()
+	if s.nsp.hasOnData.Load() {
+		s.nsp.socketData(s)
+	}
 }
 
 // On sets the handler of event (replacing any previous one). The handler

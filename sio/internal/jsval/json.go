@@ -293,6 +293,15 @@ func AppendJSON(dst []byte, v any) []byte {
 	return append(dst, "null"...)
 }
 
+// AppendJSONNumber appends f as AppendJSON does (NaN and ±Infinity as
+// null), for converters that write numbers without boxing them.
+func AppendJSONNumber(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	return appendNumber(dst, f)
+}
+
 // appendNumber appends a finite number as JavaScript writes it.
 func appendNumber(dst []byte, f float64) []byte {
 	if f == 0 {

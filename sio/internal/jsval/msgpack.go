@@ -27,19 +27,7 @@ func AppendMsgpack(b []byte, v any) []byte {
 	case float64:
 		return appendNumberMsgpack(b, v)
 	case string:
-		n := len(v)
-		switch {
-		case n < 0x20:
-			b = append(b, 0xa0|byte(n))
-		case n < 0x100:
-			b = append(b, 0xd9, byte(n))
-		case n < 0x10000:
-			b = append(b, 0xda, byte(n>>8), byte(n))
-		default:
-			b = append(b, 0xdb)
-			b = binary.BigEndian.AppendUint32(b, uint32(n))
-		}
-		return append(b, v...)
+		return append(AppendMsgpackStrHeader(b, len(v)), v...)
 	case []byte:
 		n := len(v)
 		switch {
@@ -452,4 +440,23 @@ func dateString(ms float64) any {
 		return string(sign) + strconv.Itoa(1000000 + y)[1:] + t.Format("-01-02T15:04:05.000Z")
 	}
 	return t.Format("2006-01-02T15:04:05.000Z")
+}
+
+// AppendMsgpackNumber appends f as AppendMsgpack does, for converters that
+// write numbers without boxing them in an interface.
+func AppendMsgpackNumber(b []byte, f float64) []byte { return appendNumberMsgpack(b, f) }
+
+// AppendMsgpackStrHeader appends the header of a msgpack str of n bytes, as
+// AppendMsgpack writes it.
+func AppendMsgpackStrHeader(b []byte, n int) []byte {
+	switch {
+	case n < 0x20:
+		return append(b, 0xa0|byte(n))
+	case n < 0x100:
+		return append(b, 0xd9, byte(n))
+	case n < 0x10000:
+		return append(b, 0xda, byte(n>>8), byte(n))
+	}
+	b = append(b, 0xdb)
+	return binary.BigEndian.AppendUint32(b, uint32(n))
 }

@@ -68,10 +68,7 @@ func appendPacket(dst []byte, p *parser.Packet) []byte {
 	dst = append(dst, 0x80|n, 0xa4, 't', 'y', 'p', 'e', byte(typ))
 	if p.Data != nil {
 		dst = append(dst, 0xa4, 'd', 'a', 't', 'a')
-		// Data is valid JSON by the contract of parser.Packet; were it
-		// not, the payload would go out as nil, which the peer rejects.
-		v, _ := jsval.FromPacketData(p.Data, p.Attachments)
-		dst = jsval.AppendMsgpack(dst, v)
+		dst = appendData(dst, p.Data, p.Attachments)
 	}
 	if p.HasID {
 		dst = append(dst, 0xa2, 'i', 'd')
@@ -83,6 +80,25 @@ func appendPacket(dst []byte, p *parser.Packet) []byte {
 	}
 	dst = append(dst, 0xa3, 'n', 's', 'p')
 	return jsval.AppendMsgpack(dst, nsp)
+}
+
+// appendData appends the msgpack encoding of a packet's data: on the fast
+// path when it has no attachments (see direct.go), else through a value
+// tree. Data is valid JSON by the contract of parser.Packet; were it not,
+// the payload would go out as nil, which the peer rejects.
+func appendData(dst, data []byte, atts [][]byte) []byte {
+	if len(atts) == 0 {
+		if out, err := appendDataFast(dst, data); err == nil {
+			return out
+		}
+	}
+	return appendDataTree(dst, data, atts)
+}
+
+// appendDataTree is the reference of appendDataFast.
+func appendDataTree(dst, data []byte, atts [][]byte) []byte {
+	v, _ := jsval.FromPacketData(data, atts)
+	return jsval.AppendMsgpack(dst, v)
 }
 
 // maxSafeInteger is JavaScript's Number.MAX_SAFE_INTEGER: ack ids beyond
@@ -101,6 +117,15 @@ func (decoder) Decode(data []byte, binary bool) (*parser.Packet, error) {
 	if !binary {
 		return nil, decodeErr(parser.ErrUnexpectedText, "msgpack packets are binary messages")
 	}
+	if p, err := decodeFast(data); err == nil {
+		return p, nil
+	}
+	return decodeTree(data)
+}
+
+// decodeTree is the reference of decodeFast: it decodes any packet through
+// a value tree.
+func decodeTree(data []byte) (*parser.Packet, error) {
 	v, err := jsval.DecodeMsgpack(data)
 	if err != nil {
 		return nil, decodeErr(parser.ErrInvalidPayload, err.Error())

@@ -60,15 +60,36 @@ func TestClusterSingleNode(t *testing.T) {
 // requests made on each node in turn act on, and are checked against,
 // the sockets of every node.
 func TestCluster(t *testing.T) {
+	type run struct {
+		adapter string
+		kinds   []string
+	}
+	var runs []run
 	for _, adapter := range clusterAdapters {
 		for _, kinds := range clusterTopologies {
-			t.Run(adapter+"/"+topologyName(kinds), func(t *testing.T) {
-				rs := redisenv.Start(t)
-				c := startCluster(t, kinds, rs.URL(), adapter)
-				c.addClients(t, 1)
-				c.runContract(t)
-			})
+			runs = append(runs, run{adapter, kinds})
 		}
+	}
+	// The streams adapter with useShardedPubSub (requests, responses and
+	// the server count on sharded channels), on the mixed cluster only.
+	runs = append(runs, run{"streams-sharded", clusterTopologies[1]})
+	for _, r := range runs {
+		t.Run(r.adapter+"/"+topologyName(r.kinds), func(t *testing.T) {
+			rs := redisenv.Start(t)
+			c := startCluster(t, r.kinds, rs.URL(), r.adapter)
+			c.addClients(t, 1)
+			if r.adapter == "streams-sharded" {
+				// No node subscribes to the classic channel, so every node
+				// (Go and Node.js alike) is on the sharded one.
+				for cmd, want := range map[string]string{"SHARDCHANNELS": "*1\r\n", "CHANNELS": "*0\r\n"} {
+					got, err := rs.Do("PUBSUB", cmd, "socket.io#/#")
+					if err != nil || got != want {
+						t.Fatalf("PUBSUB %s socket.io#/#: %q, %v; want %q", cmd, got, err, want)
+					}
+				}
+			}
+			c.runContract(t)
+		})
 	}
 }
 

@@ -58,7 +58,7 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060)")
 	redisURL := flag.String("redis", "", "Redis server of the cluster (redis://host:port/db); empty: one node, in-memory adapter")
-	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub), sharded (Redis 7 sharded pub/sub) or streams (Redis Streams)")
+	adapterKind := flag.String("adapter", app.AdapterRedis, "with -redis: redis (classic pub/sub), sharded (Redis 7 sharded pub/sub), streams (Redis Streams) or streams-sharded (Redis Streams, requests on sharded pub/sub)")
 	parserName := flag.String("parser", "json", "-mode bench and conformance: the packet format, json (the default parser) or msgpack (socket.io-msgpack-parser)")
 	recovery := flag.Bool("recovery", false, "-mode cluster: connection state recovery on (60 s, middlewares skipped)")
 	nodeName := flag.String("node", "", "name of this node (-mode cluster; default: the host name and the process id)")

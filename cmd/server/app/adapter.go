@@ -25,21 +25,24 @@ const (
 	// AdapterStreams is the Redis Streams adapter, wire-compatible with
 	// @socket.io/redis-streams-adapter.
 	AdapterStreams = "streams"
+	// AdapterStreamsSharded is the Redis Streams adapter with its
+	// requests and responses on sharded pub/sub (useShardedPubSub).
+	AdapterStreamsSharded = "streams-sharded"
 )
 
 // Adapter returns the adapter factory every mode of cmd/server uses, and
 // what to close when the server has shut down. With an empty redisURL it
 // is the in-memory adapter (one node); otherwise the Redis adapter of kind
-// (AdapterRedis, AdapterSharded or AdapterStreams, "" meaning AdapterRedis) on the server
+// (AdapterRedis, AdapterSharded, AdapterStreams or AdapterStreamsSharded, "" meaning AdapterRedis) on the server
 // at redisURL ("redis://host:port/db").
 //
 // It is the only place that knows which adapters exist, so that the modes
 // of cmd/server do not.
 func Adapter(kind, redisURL string, log *slog.Logger) (server.AdapterFactory, io.Closer, error) {
 	switch kind {
-	case "", AdapterRedis, AdapterSharded, AdapterStreams:
+	case "", AdapterRedis, AdapterSharded, AdapterStreams, AdapterStreamsSharded:
 	default:
-		return nil, nil, fmt.Errorf("unknown adapter %q (%s, %s or %s)", kind, AdapterRedis, AdapterSharded, AdapterStreams)
+		return nil, nil, fmt.Errorf("unknown adapter %q (%s, %s, %s or %s)", kind, AdapterRedis, AdapterSharded, AdapterStreams, AdapterStreamsSharded)
 	}
 	if redisURL == "" {
 		return func(nsp *server.Namespace) server.Adapter { return server.NewMemoryAdapter(nsp) }, nopCloser{}, nil
@@ -56,8 +59,8 @@ func Adapter(kind, redisURL string, log *slog.Logger) (server.AdapterFactory, io
 		_ = client.Close()
 		return nil, nil, fmt.Errorf("-redis %s: %w", redisURL, err)
 	}
-	if kind == AdapterStreams {
-		return streamsadapter.New(client, &streamsadapter.Options{Logger: log}), client, nil
+	if kind == AdapterStreams || kind == AdapterStreamsSharded {
+		return streamsadapter.New(client, &streamsadapter.Options{Logger: log, UseShardedPubSub: kind == AdapterStreamsSharded}), client, nil
 	}
 	if kind == AdapterSharded {
 		return redisadapter.NewSharded(client, &redisadapter.ShardedOptions{Logger: log}), client, nil

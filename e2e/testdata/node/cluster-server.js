@@ -3,11 +3,12 @@
 // the official Redis adapter: the Node.js reference of `cmd/server -mode
 // cluster`.
 //
-//   node cluster-server.js --node NAME [--redis URL] [--adapter redis|sharded|streams]
+//   node cluster-server.js --node NAME [--redis URL] [--adapter redis|sharded|streams|streams-sharded]
 //                          [--addr 127.0.0.1:0] [--recovery]
 //
 // Without --redis it uses the in-memory adapter (a cluster of one node).
-// streams is createAdapter of @socket.io/redis-streams-adapter. --recovery
+// streams is createAdapter of @socket.io/redis-streams-adapter (streams-sharded
+// with useShardedPubSub). --recovery
 // turns connection state recovery on (60 s, skipMiddlewares). It
 // prints "listening on http://ADDR/" once it listens, and exits on SIGTERM,
 // SIGINT or when its stdin closes.
@@ -27,7 +28,7 @@ function parseArgs(argv) {
     opts[m[1]] = m[2] !== undefined ? m[2] : argv[++i];
   }
   if (!opts.node) throw new Error("--node NAME is required");
-  if (!["redis", "sharded", "streams"].includes(opts.adapter)) throw new Error(`unknown --adapter ${opts.adapter}`);
+  if (!["redis", "sharded", "streams", "streams-sharded"].includes(opts.adapter)) throw new Error(`unknown --adapter ${opts.adapter}`);
   return opts;
 }
 
@@ -55,10 +56,12 @@ async function adapter() {
     });
   }
   await Promise.all([pubClient.connect(), subClient.connect()]);
-  if (opts.adapter === "streams") {
+  if (opts.adapter === "streams" || opts.adapter === "streams-sharded") {
     // One client: the adapter duplicates it for its readers and subscriptions.
     subClient.disconnect();
-    return require("@socket.io/redis-streams-adapter").createAdapter(pubClient);
+    return require("@socket.io/redis-streams-adapter").createAdapter(pubClient, {
+      useShardedPubSub: opts.adapter === "streams-sharded",
+    });
   }
   return opts.adapter === "sharded"
     ? createShardedAdapter(pubClient, subClient)

@@ -166,37 +166,11 @@ func (p *jsonParser) lit(s string) error {
 
 func (p *jsonParser) num() (any, error) {
 	start := p.i
-	if p.b[p.i] == '-' {
-		p.i++
-	}
-	digits := func() int {
-		n := 0
-		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-			p.i++
-			n++
-		}
-		return n
-	}
-	if p.i < len(p.b) && p.b[p.i] == '0' {
-		p.i++
-	} else if digits() == 0 {
+	end := NumberEnd(p.b, start)
+	if end < 0 {
 		return nil, syntaxErr("bad number", start)
 	}
-	if p.i < len(p.b) && p.b[p.i] == '.' {
-		p.i++
-		if digits() == 0 {
-			return nil, syntaxErr("bad number", start)
-		}
-	}
-	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
-			p.i++
-		}
-		if digits() == 0 {
-			return nil, syntaxErr("bad number", start)
-		}
-	}
+	p.i = end
 	f, err := strconv.ParseFloat(string(p.b[start:p.i]), 64)
 	if err != nil {
 		// Out of range: JavaScript gives ±Infinity, as ParseFloat does
@@ -291,6 +265,43 @@ func AppendJSON(dst []byte, v any) []byte {
 		return append(dst, '}')
 	}
 	return append(dst, "null"...)
+}
+
+// NumberEnd returns where the JSON number that starts at b[i] ends, or -1
+// when b[i:] does not start with one.
+func NumberEnd(b []byte, i int) int {
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return -1
+		}
+	}
+	return i
 }
 
 // AppendJSONNumber appends f as AppendJSON does (NaN and ±Infinity as

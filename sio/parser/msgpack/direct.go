@@ -247,36 +247,8 @@ func (e *jsonToMsgpack) str() error {
 
 func (e *jsonToMsgpack) num() error {
 	start := e.i
-	if e.in[e.i] == '-' {
-		e.i++
-	}
-	digits := func() int {
-		n := 0
-		for e.i < len(e.in) && e.in[e.i] >= '0' && e.in[e.i] <= '9' {
-			e.i++
-			n++
-		}
-		return n
-	}
-	if e.i < len(e.in) && e.in[e.i] == '0' {
-		e.i++
-	} else if digits() == 0 {
+	if e.i = jsval.NumberEnd(e.in, start); e.i < 0 {
 		return errSlow
-	}
-	if e.i < len(e.in) && e.in[e.i] == '.' {
-		e.i++
-		if digits() == 0 {
-			return errSlow
-		}
-	}
-	if e.i < len(e.in) && (e.in[e.i] == 'e' || e.in[e.i] == 'E') {
-		e.i++
-		if e.i < len(e.in) && (e.in[e.i] == '+' || e.in[e.i] == '-') {
-			e.i++
-		}
-		if digits() == 0 {
-			return errSlow
-		}
 	}
 	f, err := strconv.ParseFloat(unsafeString(e.in[start:e.i]), 64)
 	if err != nil {

@@ -228,10 +228,7 @@ func AppendJSON(dst []byte, v any) []byte {
 		}
 		return append(dst, "false"...)
 	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return append(dst, "null"...)
-		}
-		return appendNumber(dst, v)
+		return AppendJSONNumber(dst, v)
 	case string:
 		return jsonstr.AppendJS(dst, v)
 	case []byte:
